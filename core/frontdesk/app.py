@@ -1,0 +1,97 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, g, request
+from flask_babel import Babel
+
+from frontdesk.config import ConfigError, default_instance_path, load_config
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    config: dict[str, Any] | None = None, instance_path: str | Path | None = None
+) -> Flask:
+    """Build a Frontdesk app: config, database, plugins, jobs, realtime, blueprints.
+
+    ``config`` overrides every other source. Nothing here queries the database except the
+    migration check (``CHECK_MIGRATIONS``), which refuses to start on a database behind its head.
+    """
+    from frontdesk.auth import ACCESS_ATTR, access_rule, current_actor, rule_allows
+    from frontdesk.db import Database
+    from frontdesk.jobs.backends import init_jobs
+    from frontdesk.pluginmanager import build_plugin_manager, register_blueprints
+    from frontdesk.realtime import init_realtime
+
+    path = Path(instance_path).resolve() if instance_path else default_instance_path()
+    app = Flask("frontdesk", instance_path=str(path), instance_relative_config=False)
+    app.config.update(load_config(path, config))
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigError(
+            "SECRET_KEY is not set: run `frontdesk init` to write instance/frontdesk.toml "
+            "with a generated key, or set FRONTDESK_SECRET_KEY"
+        )
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+
+    db = Database(app.config["DATABASE_URL"], echo=bool(app.config.get("SQL_ECHO")))
+    app.extensions["frontdesk.db"] = db
+    app.teardown_appcontext(db.remove)
+
+    pm, registry = build_plugin_manager(app)
+    app.extensions["frontdesk"] = pm
+    app.extensions["frontdesk.registry"] = registry
+
+    Babel(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    init_jobs(app)
+    init_realtime(app)
+
+    from frontdesk.api import init_api
+
+    init_api(app)
+    register_blueprints(app, pm)
+    setattr(app.view_functions["static"], ACCESS_ATTR, "public")
+
+    @app.before_request
+    def _enforce_access_rule() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        if view is None:
+            return  # 404/405: Flask answers on its own
+        g.frontdesk_source = "api" if request.path.startswith("/api/") else "web"
+        rule = access_rule(view)
+        if rule is None:
+            log.error("route %s declares no access rule; refusing it", request.endpoint)
+            abort(403)
+        if not rule_allows(rule, current_actor()):
+            abort(401 if current_actor() is None else 403)
+
+    if app.config.get("CHECK_MIGRATIONS"):
+        from frontdesk.migrations import check_database_current
+
+        with app.app_context():
+            check_database_current(app)
+    return app
+
+
+def _select_locale() -> str | None:
+    from flask import current_app
+
+    from frontdesk.auth import current_actor
+
+    if not request:
+        return current_app.config["DEFAULT_LANGUAGE"]
+    return current_app.extensions["frontdesk"].hook.locale_selector(
+        request=request, user=current_actor()
+    )
+
+
+def _select_timezone() -> str | None:
+    from frontdesk.auth import current_actor
+
+    actor = current_actor()
+    return actor.timezone if actor is not None else None

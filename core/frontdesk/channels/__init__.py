@@ -1,0 +1,1 @@
+"""Provider base classes and domain dataclasses (public API: import from the ``base`` module)."""

@@ -1,0 +1,3 @@
+"""Placeholder module: its commands land with their feature."""
+
+COMMANDS: list = []

@@ -1,0 +1,100 @@
+"""Attachment storage: content-addressed blobs on disk, sanitised names, enforced size limits."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from flask import current_app
+
+from frontdesk.channels.base import IncomingAttachment
+from frontdesk.db import session
+from frontdesk.models import Attachment, Message
+from frontdesk.services.errors import TooLarge, ValidationFailed
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def sanitize_filename(name: str, fallback: str = "attachment") -> str:
+    """A filename safe on every filesystem and in a Content-Disposition header.
+
+    Paths are stripped (only the last component survives), control characters and reserved
+    characters removed, the result normalised to NFC and cut to 200 characters keeping the suffix.
+    """
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", name).strip(" .")
+    if not name or name.split(".")[0].lower() in _RESERVED:
+        name = fallback + (f"_{name}" if name else "")
+    if len(name) > 200:
+        stem, dot, suffix = name.rpartition(".")
+        name = (stem[: 200 - len(suffix) - 1] + "." + suffix) if dot and len(suffix) < 20 else name[:200]
+    return name
+
+
+def blob_path(sha256: str) -> Path:
+    root = Path(current_app.config["ATTACHMENT_DIR"])
+    return root / sha256[:2] / sha256[2:4] / sha256
+
+
+def write_blob(data: bytes) -> str:
+    """Store ``data`` once under its SHA-256 and return the digest (an existing blob is reused)."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = blob_path(digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return digest
+
+
+def read_blob(sha256: str) -> bytes:
+    return blob_path(sha256).read_bytes()
+
+
+def check_attachments(files: list[IncomingAttachment]) -> None:
+    """Refuse too many or too large files before anything is written."""
+    config = current_app.config
+    if len(files) > config["MAX_ATTACHMENTS_PER_MESSAGE"]:
+        raise ValidationFailed(
+            f"at most {config['MAX_ATTACHMENTS_PER_MESSAGE']} attachments per message",
+            {"attachments": [f"{len(files)} attachments is too many"]},
+        )
+    limit = config["MAX_ATTACHMENT_BYTES"]
+    for index, item in enumerate(files):
+        if len(item.data) > limit:
+            raise TooLarge(
+                f"attachment {sanitize_filename(item.filename)!r} is {len(item.data)} bytes; "
+                f"the limit is {limit} bytes",
+                {f"attachments.{index}": [f"larger than {limit} bytes"]},
+            )
+
+
+def store_attachments(message: Message, files: list[IncomingAttachment]) -> list[Attachment]:
+    check_attachments(files)
+    rows = []
+    for index, item in enumerate(files, start=1):
+        row = Attachment(
+            message=message,
+            sha256=write_blob(item.data),
+            filename=sanitize_filename(item.filename, fallback=f"attachment-{index}"),
+            media_type=(item.media_type or "application/octet-stream")[:255],
+            size=len(item.data),
+            content_id=item.content_id,
+        )
+        session.add(row)
+        rows.append(row)
+    return rows
