@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import current_app, request
 
 from frontdesk.models import User
 
@@ -39,10 +39,13 @@ def access_rule(view: Any) -> str | None:
 
 def current_actor() -> User | None:
     """The user making the current request (``None`` when anonymous), resolved once per request."""
-    if "frontdesk_actor" not in g:
+    # Cached on the request, not on ``g``: an app context (and its ``g``) can outlive a request,
+    # as it does in tests that push one around several requests.
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    if not hasattr(req, "frontdesk_actor"):
         hook = current_app.extensions["frontdesk"].hook
-        g.frontdesk_actor = hook.actor_from_request(request=request)
-    return g.frontdesk_actor
+        req.frontdesk_actor = hook.actor_from_request(request=req)
+    return req.frontdesk_actor
 
 
 def rule_allows(rule: str, actor: User | None, method_rule: str | None = None) -> bool:

@@ -153,13 +153,19 @@ def build_plugin_manager(app: Flask) -> tuple[pluggy.PluginManager, Registry]:
 
     for plugin in _in_dependency_order(registry):
         plugin.config = _validated_config(plugin, config.get("PLUGINS_CONFIG") or {})
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin_name!r}: {exc}") from exc
+    _check_pending(pm)
     check_table_names(registry)
     collect_registrations(pm, registry)
     return pm, registry
+
+
+def _check_pending(pm: pluggy.PluginManager) -> None:
+    """Fail on an implementation of a hook that does not exist (a misspelled name)."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        name = pm.get_name(exc.plugin) if exc.plugin is not None else "?"
+        raise PluginError(f"plugin {name!r}: {exc}") from exc
 
 
 def _selected_entry_points(config: Any) -> dict[str, Any]:
@@ -218,7 +224,7 @@ def register_extra_plugin(app: Flask, plugin: Any, name: str) -> LoadedPlugin:
     registry.plugins[name] = loaded
     try:
         loaded.config = _validated_config(loaded, app.config.get("PLUGINS_CONFIG") or {})
-        pm.check_pending()
+        _check_pending(pm)
         fresh = Registry(plugins=registry.plugins)
         collect_registrations(pm, fresh)
     except Exception:

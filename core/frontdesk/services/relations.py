@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from frontdesk.db import emit_after_commit, session, transaction, utcnow
 from frontdesk.models import LINK_KINDS, Message, Ticket, TicketLink, User
+from frontdesk.pluginmanager import get_registry
 from frontdesk.services.errors import Conflict, ValidationFailed
 from frontdesk.services.history import record_event
 from frontdesk.services.validation import first_status_in
@@ -43,8 +44,10 @@ def merge_tickets(source: Ticket, target: Ticket, actor: User | None) -> Ticket:
         source.merged_into_id = target.id
         record_event(source, "merged", actor, field="merged_into", new=target.number)
         record_event(target, "merged", actor, field="merged_from", new={"ticket": source.number, "messages": moved})
-        if source.status_category != "closed":
-            change_status(source, first_status_in("closed"), actor)
+        statuses = get_registry().statuses
+        merged = "merged" if "merged" in statuses else first_status_in("closed")
+        if source.status != merged:
+            change_status(source, merged, actor)
         target.updated_at = utcnow()
         emit_after_commit("ticket_merged", source=source, target=target, actor=actor)
     return target
