@@ -130,3 +130,20 @@ def test_assign_refuses_customers(make_ticket, customer, agent):
         assign(ticket, customer, agent)
     assign(ticket, agent, agent)
     assert ticket.assignee_id == agent.id
+
+
+def test_a_concurrent_write_is_detected_not_lost(make_ticket, agent, db, app):
+    from sqlalchemy import update as sql_update
+
+    ticket = make_ticket()
+    # another process bumps the row behind this session's back
+    with app.extensions["frontdesk.db"].engine.begin() as other:
+        other.execute(
+            sql_update(Ticket.__table__)
+            .where(Ticket.__table__.c.id == ticket.id)
+            .values(priority="urgent", version=ticket.version + 1)
+        )
+    with pytest.raises(StaleVersion):
+        update_ticket(ticket, {"subject": "mine"}, agent)
+    db.refresh(ticket)
+    assert ticket.priority == "urgent" and ticket.subject != "mine"

@@ -20,6 +20,7 @@ from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
@@ -31,6 +32,7 @@ __all__ = [
     "UTCDateTime",
     "emit_after_commit",
     "get_db",
+    "run_migrations",
     "session",
     "transaction",
     "utcnow",
@@ -197,6 +199,13 @@ def transaction() -> Iterator[Session]:
         yield sess
         if depth == 0:
             sess.commit()
+    except StaleDataError as exc:
+        if depth == 0:
+            sess.rollback()
+            sess.info.pop(_PENDING, None)
+        from frontdesk.services.errors import StaleVersion
+
+        raise StaleVersion("the record was changed by someone else meanwhile; reload it") from exc
     except BaseException:
         if depth == 0:
             sess.rollback()
@@ -214,3 +223,10 @@ def transaction() -> Iterator[Session]:
                     target(**kwargs)
                 else:
                     fire_event(target, **kwargs)
+
+
+def run_migrations() -> None:
+    """Run the shared Alembic environment: the whole body of every source's ``env.py``."""
+    from frontdesk.migrations.env_shared import run
+
+    run()

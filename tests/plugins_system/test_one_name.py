@@ -34,7 +34,7 @@ def test_table_must_carry_the_plugin_prefix(install_plugin, build_app):
 
 BLUEPRINT = """
 from flask import Blueprint
-from frontdesk.auth import access
+from frontdesk.ui import access
 from frontdesk.plugins import hookimpl
 
 bp = Blueprint({name!r}, __name__, url_prefix={prefix!r})

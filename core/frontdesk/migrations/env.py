@@ -1,5 +1,5 @@
-"""Alembic environment of the core (plugins' env.py files call the same ``run``)."""
+"""Alembic environment of the core; every plugin's env.py is the same two lines."""
 
-from frontdesk.migrations.env_shared import run
+from frontdesk.db import run_migrations
 
-run()
+run_migrations()

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from frontdesk.channels.base import IncomingAttachment
 from frontdesk.db import emit_after_commit, session, transaction, utcnow
@@ -47,11 +48,14 @@ def next_sequence(name: str, start: int = 1) -> int:
         .values(value=SequenceRow.value + 1)
         .returning(SequenceRow.value)
     ).scalar()
-    if result is None:
-        session.add(SequenceRow(name=name, value=start))
-        session.flush()
+    if result is not None:
+        return result
+    try:
+        with session.begin_nested():  # a concurrent first use may insert the row before us
+            session.add(SequenceRow(name=name, value=start))
         return start
-    return result
+    except IntegrityError:
+        return next_sequence(name, start)
 
 
 def create_ticket(
