@@ -93,10 +93,10 @@ def test_requires_must_be_enabled(install_plugin, build_app):
         "needy",
         """
         from frontdesk.plugins import PluginInfo
-        plugin_info = PluginInfo(label="Needy", requires=("email",))
+        plugin_info = PluginInfo(label="Needy", requires=("ledger",))
         """,
     )
-    with pytest.raises(PluginError, match="'needy' requires plugin 'email'"):
+    with pytest.raises(PluginError, match="'needy' requires plugin 'ledger'"):
         build_app()
 
 

@@ -1,0 +1,5 @@
+"""Alembic environment of the email plugin (the core's shared environment)."""
+
+from frontdesk.db import run_migrations
+
+run_migrations()
