@@ -52,8 +52,10 @@ def create_app(
     init_realtime(app)
 
     from frontdesk.api import init_api
+    from frontdesk.web import init_web
 
     init_api(app)
+    init_web(app)
     register_blueprints(app, pm)
     setattr(app.view_functions["static"], ACCESS_ATTR, "public")
 

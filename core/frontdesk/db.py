@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "Database",
     "Model",
     "call_after_commit",
+    "clock_at",
     "UTCDateTime",
     "emit_after_commit",
     "get_db",
@@ -49,9 +51,30 @@ NAMING_CONVENTION = {
 }
 
 
+_clock: ContextVar[datetime | None] = ContextVar("frontdesk_clock", default=None)
+
+
 def utcnow() -> datetime:
-    """The current time as an aware UTC datetime (the only kind stored)."""
-    return datetime.now(UTC)
+    """The current time as an aware UTC datetime (the only kind stored); see :func:`clock_at`."""
+    fixed = _clock.get()
+    return fixed if fixed is not None else datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Make :func:`utcnow` answer ``moment`` inside the block, in this thread only.
+
+    For writing past activity through the ordinary services (demo data, imports) so that history
+    rows and ticket timestamps tell the same story. Flush before leaving the block: column
+    defaults are evaluated at flush time.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("clock_at needs an aware datetime")
+    token = _clock.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 class UTCDateTime(TypeDecorator):
