@@ -13,7 +13,7 @@ from frontdesk.services.access import (
     is_participant,
     visible_tickets_clause,
 )
-from frontdesk.services.attachments import read_blob, sanitize_filename
+from frontdesk.services.attachments import read_blob, sanitize_filename, write_blob
 from frontdesk.services.errors import (
     Conflict,
     NotFound,
@@ -38,7 +38,9 @@ from frontdesk.services.people import (
     get_or_create_customer,
     revoke_api_token,
     set_password,
+    update_organization,
     update_queue,
+    update_user,
     user_for_token,
 )
 from frontdesk.services.relations import (
@@ -108,8 +110,11 @@ __all__ = [
     "split_ticket",
     "ticket_links",
     "unlink_tickets",
+    "update_organization",
     "update_queue",
     "update_ticket",
+    "update_user",
     "user_for_token",
     "visible_tickets_clause",
+    "write_blob",
 ]

@@ -96,6 +96,56 @@ def create_user(
     return user
 
 
+USER_FIELDS = (
+    "email", "name", "role", "language", "timezone", "organization", "queues", "vip", "is_active"
+)
+
+
+def update_user(user: User, **changes: Any) -> User:
+    """Change a user's profile, role, teams or active flag (the password: ``set_password``)."""
+    unknown = sorted(set(changes) - set(USER_FIELDS))
+    if unknown:
+        raise ValidationFailed("unknown fields", {k: ["unknown field"] for k in unknown})
+    if "role" in changes and changes["role"] not in ROLES:
+        raise ValidationFailed("unknown role", {"role": [f"one of {', '.join(ROLES)}"]})
+    with transaction():
+        if "email" in changes:
+            email = normalize_email(changes["email"])
+            other = find_user_by_email(email)
+            if other is not None and other.id != user.id:
+                raise Conflict(
+                    f"a user with email {email} already exists", {"email": ["already in use"]}
+                )
+            changes["email"] = email
+        if "name" in changes:
+            changes["name"] = clean_text("name", changes["name"], max_length=200)
+        if "queues" in changes:
+            changes["queues"] = list(changes["queues"])
+        for name, value in changes.items():
+            setattr(user, name, value)
+    return user
+
+
+def update_organization(org: Organization, **changes: Any) -> Organization:
+    """Change an organization's name, claimed email domains, sharing or notes."""
+    allowed = {"name", "domains", "shared_tickets", "notes"}
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationFailed("unknown fields", {k: ["unknown field"] for k in unknown})
+    with transaction():
+        if "name" in changes:
+            name = clean_text("name", changes["name"], max_length=200, required=True).strip()
+            other = session.scalar(select(Organization).where(Organization.name == name))
+            if other is not None and other.id != org.id:
+                raise Conflict(f"organization {name!r} exists", {"name": ["already in use"]})
+            changes["name"] = name
+        if "domains" in changes:
+            changes["domains"] = [d.strip().lower() for d in changes["domains"] if d.strip()]
+        for name, value in changes.items():
+            setattr(org, name, value)
+    return org
+
+
 def organization_for_email(email: str) -> Organization | None:
     """The organization that claims the email's domain, if any."""
     domain = email.rpartition("@")[2].lower()
