@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frontdesk.db import Model, utcnow
@@ -69,6 +69,10 @@ class User(Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+# Sign-in and inbound mail look people up by address without regard to case.
+Index("uq_user_email_lower", func.lower(User.email), unique=True)
 
 
 class Queue(Model):

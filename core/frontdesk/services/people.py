@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from frontdesk.db import session, transaction, utcnow
 from frontdesk.models import ROLES, ApiToken, Organization, Queue, User
@@ -284,7 +285,11 @@ def user_for_token(plain: str) -> User | None:
     """The active user a valid (unrevoked, unexpired) token belongs to."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(plain)))
+    row = session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == _token_hash(plain))
+    )
     now = utcnow()
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         return None
