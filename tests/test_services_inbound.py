@@ -8,7 +8,7 @@ from frontdesk.services import receive_inbound
 
 
 def inbound(**kwargs):
-    kwargs.setdefault("channel", "email")
+    kwargs.setdefault("channel", "test")
     kwargs.setdefault("sender_email", "ana@example.test")
     kwargs.setdefault("subject", "Cannot log in")
     kwargs.setdefault("body_text", "Hello, I cannot log in.")

@@ -12,6 +12,9 @@ import pytest
 from frontdesk.testing.database import empty_all_tables, run_database
 from frontdesk.testing.helpers import login
 
+# The contract suites run inside other projects' tests: give their asserts pytest's introspection.
+pytest.register_assert_rewrite("frontdesk.testing.contracts")
+
 FAST_PASSWORDS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 DEFAULT_PASSWORD = "correct horse battery"
 
