@@ -73,3 +73,11 @@ def test_config_sources_in_order(tmp_path, monkeypatch, frontdesk_database_url):
     assert app.config["TICKET_NUMBER_PREFIX"] == "HD-"
     assert app.config["API_PAGE_SIZE"] == 50  # the environment beats the file
     app.extensions["frontdesk.db"].dispose()
+
+
+def test_db_revision_writes_nothing_when_models_match(empty_instance):
+    runner = CliRunner()
+    args = ["--instance", str(empty_instance)]
+    assert runner.invoke(main, [*args, "db", "upgrade"]).exit_code == 0
+    result = runner.invoke(main, [*args, "db", "revision", "core", "-m", "nothing"])
+    assert result.exit_code != 0 and "nothing to write" in result.output

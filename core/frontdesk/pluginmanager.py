@@ -105,13 +105,6 @@ class Registry:
             raise LookupError(f"no {kind} provider with key {key!r}") from None
 
 
-def _plugin_name_of(pm: pluggy.PluginManager, plugin: Any) -> str:
-    name = pm.get_name(plugin)
-    if name is None:
-        raise PluginError(f"{plugin!r} is not registered")
-    return name
-
-
 def _distribution_facts(dist: Distribution | None) -> tuple[str | None, str | None, dict[str, str]]:
     if dist is None:
         return None, None, {}

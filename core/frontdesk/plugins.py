@@ -96,6 +96,19 @@ class NavItem:
     icon: str = ""
 
 
+def plugin_config(name: str) -> dict[str, Any]:
+    """The validated configuration of the enabled plugin ``name`` (``PLUGINS_CONFIG[name]``).
+
+    Raises ``LookupError`` when no such plugin is enabled in the current app.
+    """
+    from flask import current_app
+
+    plugins = current_app.extensions["frontdesk.registry"].plugins
+    if name not in plugins:
+        raise LookupError(f"plugin {name!r} is not enabled")
+    return plugins[name].config
+
+
 __all__ = [
     "CATEGORIES",
     "ENTRY_POINT_GROUP",
@@ -106,4 +119,5 @@ __all__ = [
     "Status",
     "hookimpl",
     "hookspec",
+    "plugin_config",
 ]

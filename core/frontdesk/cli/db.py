@@ -74,4 +74,23 @@ def check_cmd(app: Flask) -> None:
     click.echo("database is current and matches the models")
 
 
+@db.command("revision")
+@click.argument("source")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+@click.option("--rev-id", default=None, help="Revision id (default: <source>_<next number>).")
+@with_app(check_migrations=False)
+def revision_cmd(app: Flask, source: str, message: str, rev_id: str | None) -> None:
+    """Write SOURCE's next migration from the difference between its models and the database.
+
+    Migrate the database to the current head first; review the generated file before committing.
+    """
+    from frontdesk.migrations import MigrationError, autogenerate_revision
+
+    try:
+        path = autogenerate_revision(app, source, message, rev_id)
+    except MigrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {path}")
+
+
 COMMANDS = [db]

@@ -9,6 +9,7 @@ dependency order.
 from __future__ import annotations
 
 import importlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
+from sqlalchemy.exc import SAWarning
 
 from frontdesk.db import Model
 
@@ -131,6 +133,28 @@ def downgrade(app: Flask, source_name: str, revision: str) -> None:
     _run(app, _source(app, source_name), command.downgrade, revision)
 
 
+def autogenerate_revision(
+    app: Flask, source_name: str, message: str, rev_id: str | None = None
+) -> Path:
+    """Write the next revision of a source from its models' difference to the database."""
+    import_plugin_models(app)
+    source = _source(app, source_name)
+    current = current_revisions(app)[source.name]
+    if current != heads(source):
+        raise MigrationError(f"{source.name} is not at its head; run `frontdesk db upgrade` first")
+    if not schema_differences(app).get(source.name):
+        raise MigrationError(f"the models of {source.name} match the database: nothing to write")
+    if rev_id is None:
+        count = len(list((source.directory / "versions").glob("*.py")))
+        rev_id = f"{source.name}_{count + 1:04d}" if source.name != "core" else f"{count + 1:04d}"
+    engine = app.extensions["frontdesk.db"].engine
+    with engine.begin() as conn:
+        script = command.revision(
+            alembic_config(source, conn), message=message, autogenerate=True, rev_id=rev_id
+        )
+    return Path(script.path)  # type: ignore[union-attr]
+
+
 def schema_differences(app: Flask) -> dict[str, list[Any]]:
     """What the models define that the migrated database lacks (or has extra), per source."""
     from alembic.autogenerate import compare_metadata
@@ -147,7 +171,11 @@ def schema_differences(app: Flask) -> dict[str, list[Any]]:
                     "render_as_batch": conn.dialect.name == "sqlite",
                 },
             )
-            diffs = compare_metadata(ctx, Model.metadata)
+            with warnings.catch_warnings():
+                # SQLite cannot reflect expression indexes such as lower(email); they are
+                # created by migrations and compared on PostgreSQL.
+                warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+                diffs = compare_metadata(ctx, Model.metadata)
             if diffs:
                 out[source.name] = diffs
     return out

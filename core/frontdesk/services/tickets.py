@@ -152,7 +152,8 @@ def route(ticket: Ticket, actor: User | None) -> None:
     registry = get_registry()
     key = queue.routing or "manual"
     try:
-        strategy = registry.provider("routing", key)()
+        strategy_cls = registry.provider("routing", key)
+        strategy = strategy_cls(registry.plugins[strategy_cls.plugin_name].config)
     except LookupError:
         record_event(ticket, "routing", actor, new={"strategy": key, "error": "not installed"})
         return
