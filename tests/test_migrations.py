@@ -81,3 +81,27 @@ def test_db_revision_writes_nothing_when_models_match(empty_instance):
     assert runner.invoke(main, [*args, "db", "upgrade"]).exit_code == 0
     result = runner.invoke(main, [*args, "db", "revision", "core", "-m", "nothing"])
     assert result.exit_code != 0 and "nothing to write" in result.output
+
+
+def test_proxy_hops_make_the_client_address_the_forwarded_one(frontdesk_database_url, tmp_path):
+    from flask import request
+
+    from frontdesk.auth import access
+
+    seen = {}
+    for hops in (0, 1):
+        config = _base_config(frontdesk_database_url, tmp_path)
+        config["PROXY_FIX_HOPS"] = hops
+        app = create_app(config, instance_path=tmp_path)
+
+        @access("public")
+        def whoami():
+            seen[hops] = request.remote_addr
+            return "ok"
+
+        app.add_url_rule("/whoami", view_func=whoami)
+        app.test_client().get(
+            "/whoami", headers={"X-Forwarded-For": "203.0.113.9"}, environ_base={"REMOTE_ADDR": "127.0.0.2"}
+        )
+        app.extensions["frontdesk.db"].dispose()
+    assert seen == {0: "127.0.0.2", 1: "203.0.113.9"}

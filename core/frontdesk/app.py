@@ -39,6 +39,13 @@ def create_app(
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
+    if hops := int(app.config.get("PROXY_FIX_HOPS") or 0):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only as many hops as the operator says: trusting more would let clients forge their
+        # address and slip past per-IP rate limits.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
     db = Database(app.config["DATABASE_URL"], echo=bool(app.config.get("SQL_ECHO")))
     app.extensions["frontdesk.db"] = db
     app.teardown_appcontext(db.remove)

@@ -44,6 +44,13 @@ DEFAULTS: dict[str, Any] = {
     "JOB_LEASE_SECONDS": 300,
     "CHECK_MIGRATIONS": True,
     "PASSWORD_MIN_LENGTH": 8,
+    "PASSWORD_HASH_PARAMS": {},  # argon2 PasswordHasher arguments; {} keeps its safe defaults
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_SIGNIN_PER_IP": [30, 300],
+    "RATELIMIT_SIGNIN_PER_EMAIL": [10, 300],
+    "PROXY_FIX_HOPS": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
+    "SOCKETIO_ALLOWED_ORIGINS": [],
+    "SQL_ECHO": False,
 }
 
 
@@ -68,6 +75,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     for name, raw in os.environ.items():
         if name.startswith(ENV_PREFIX) and name != "FRONTDESK_INSTANCE_PATH":
             config[name[len(ENV_PREFIX) :]] = _parse_env_value(raw)
+    if not config.get("REDIS_URL") and os.environ.get("REDIS_URL"):
+        config["REDIS_URL"] = os.environ["REDIS_URL"]  # the usual name on hosting platforms
     if overrides:
         config.update(overrides)
     if not config.get("DATABASE_URL"):
