@@ -42,6 +42,12 @@ DEFAULTS: dict[str, Any] = {
     "JOBS_EAGER": False,  # run enqueued jobs at once, in the caller (tests)
     "JOBS_THREADS": 4,
     "JOB_LEASE_SECONDS": 300,
+    "JOBS_POLL_SECONDS": 1,
+    "JOB_RETRY_DELAY": 10,
+    "JOBS_KEEP_SECONDS": 7 * 24 * 3600,
+    "JOBS_QUEUE": "frontdesk",
+    "JOBS_REDIS_PREFIX": "frontdesk:",
+    "JOB_TIMEOUT": 1800,
     "CHECK_MIGRATIONS": True,
     "PASSWORD_MIN_LENGTH": 8,
     "PASSWORD_HASH_PARAMS": {},  # argon2 PasswordHasher arguments; {} keeps its safe defaults
