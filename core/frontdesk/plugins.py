@@ -109,6 +109,13 @@ def plugin_config(name: str) -> dict[str, Any]:
     return plugins[name].config
 
 
+def registered_statuses() -> dict[str, Status]:
+    """Every status registered in the current app, by key (labels, categories, order)."""
+    from flask import current_app
+
+    return dict(current_app.extensions["frontdesk.registry"].statuses)
+
+
 __all__ = [
     "CATEGORIES",
     "ENTRY_POINT_GROUP",
@@ -120,4 +127,5 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "plugin_config",
+    "registered_statuses",
 ]

@@ -56,3 +56,12 @@ def test_routing_strategy_gets_its_plugin_config(install_plugin, build_app):
 
     app.extensions["frontdesk.db"].Session.remove()
     empty_all_tables(app.extensions["frontdesk.db"].engine)
+
+
+def test_registered_statuses_are_public(app):
+    from frontdesk.plugins import registered_statuses
+
+    statuses = registered_statuses()
+    assert statuses["pending"].category == "pending" and statuses["merged"].category == "closed"
+    statuses.pop("pending")  # a copy: callers cannot change the registry
+    assert "pending" in registered_statuses()
