@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests and benchmarks need. Installs only what is missing.
 set -euo pipefail
-packages=(wrk)
+# dovecot-imapd and openssl: the real IMAP server (with TLS) of the email channel's tests.
+packages=(wrk dovecot-imapd openssl)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -2,10 +2,61 @@
 
 from __future__ import annotations
 
-from frontdesk.plugins import PluginInfo
+from typing import Any
+
+from frontdesk.plugins import PluginInfo, hookimpl
 
 from .i18n import _l
+from .schemas import EmailPluginConfig
 
-plugin_info = PluginInfo(label=_l("Email"), category="channel")
+plugin_info = PluginInfo(label=_l("Email"), category="channel", config_schema=EmailPluginConfig)
 
 from . import models  # noqa: E402,F401  (tables must be known before the one-name check)
+
+# --- Mailboxes, IMAP polling, SMTP sending and notifications -----------------------------------
+from . import mailboxes, notifications, outbound  # noqa: E402
+from .imap import POLL_TASK  # noqa: E402
+
+
+@hookimpl
+def register_channels() -> list[Any]:
+    return [outbound.EmailChannel]
+
+
+@hookimpl
+def register_blueprints(app: Any) -> list[Any]:
+    return [mailboxes.blp, inbound_api.blueprint]
+
+
+@hookimpl
+def register_periodic_tasks() -> list[Any]:
+    return [POLL_TASK, notifications.REMINDER_TASK]
+
+
+@hookimpl
+def ticket_created(ticket: Any, actor: Any) -> None:
+    notifications.on_ticket_created(ticket)
+
+
+@hookimpl
+def ticket_status_changed(ticket: Any, old: str, new: str, actor: Any) -> None:
+    notifications.on_status_changed(ticket, old, new, actor)
+
+
+# --- Inbound: parsing, screening, threading, the MTA pipe and the admin API ---------------------
+from . import cli, inbound_api, screening, threading  # noqa: E402
+
+
+@hookimpl
+def inbound_message_screen(message: Any) -> Any:
+    return screening.screen(message)
+
+
+@hookimpl(tryfirst=True)
+def inbound_message_thread(message: Any) -> Any:
+    return threading.find_thread(message)
+
+
+@hookimpl
+def register_cli_commands() -> list[Any]:
+    return [cli.email]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frontdesk.db import Model, utcnow
@@ -41,8 +41,9 @@ class Mailbox(Model):
     )
     default_language: Mapped[str | None] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    uidvalidity: Mapped[int | None]
-    last_uid: Mapped[int] = mapped_column(default=0)
+    # IMAP UIDs and UIDVALIDITY are unsigned 32-bit numbers: too big for a signed INTEGER.
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     last_polled_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -62,6 +63,9 @@ class InboundRecord(Model):
         UniqueConstraint("mailbox_id", "uidvalidity", "imap_uid", name="uq_email__inbound_uid"),
         Index("ix_email__inbound_received", "received_at", "id"),
         Index("ix_email__inbound_message_id", "mailbox_id", "message_id"),
+        Index("ix_email__inbound_raw", "raw_sha256", "mailbox_id"),
+        Index("ix_email__inbound_sender", "sender", "received_at"),
+        Index("ix_email__inbound_outcome", "outcome", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,8 +73,8 @@ class InboundRecord(Model):
         ForeignKey("email__mailbox.id", ondelete="SET NULL")
     )
     source: Mapped[str] = mapped_column(String(16), default="pipe")  # pipe | imap | reprocess
-    uidvalidity: Mapped[int | None]
-    imap_uid: Mapped[int | None]
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    imap_uid: Mapped[int | None] = mapped_column(BigInteger)
     message_id: Mapped[str | None] = mapped_column(String(998))
     raw_sha256: Mapped[str | None] = mapped_column(String(64))
     raw_size: Mapped[int] = mapped_column(default=0)
@@ -103,3 +107,21 @@ class OutboundMessageId(Model):
     )
     kind: Mapped[str] = mapped_column(String(32), default="reply")
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set once the SMTP server accepted the mail; a retried job skips a delivered notification.
+    delivered_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class EmailTemplate(Model):
+    """An admin's override of a default mail template (one per kind and locale)."""
+
+    __tablename__ = "email__template"
+    __table_args__ = (UniqueConstraint("kind", "locale", name="uq_email__template_kind_locale"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    locale: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,178 @@
+"""``frontdesk email ...``: the MTA pipe entry, re-processing stored mail, recent outcomes.
+
+Exit codes follow sysexits(3) so an MTA piping into ``frontdesk email ingest`` does the right
+thing: 0 once the message is recorded (whatever its outcome, a rejection included), 75
+(EX_TEMPFAIL: keep the mail queued and retry) while the database or storage is unavailable,
+78 (EX_CONFIG) for an unknown ``--mailbox``, 66 (EX_NOINPUT) when a named file cannot be read.
+
+A Postfix ``master.cf`` entry, for example::
+
+    frontdesk unix - n n - - pipe
+      flags=Rq user=frontdesk argv=/srv/frontdesk/.venv/bin/frontdesk
+      --instance /srv/frontdesk/instance email ingest --mailbox support
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from frontdesk.db import session, utcnow
+from frontdesk.models import Ticket
+from frontdesk.services import ServiceError
+
+from .ingest import TRANSIENT, TemporaryFailure, ingest_raw, reprocess
+from .models import OUTCOMES, InboundRecord, Mailbox
+
+EX_OK, EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL, EX_CONFIG = 0, 65, 66, 75, 78
+
+
+def _app() -> Flask:
+    # The ``frontdesk`` command keeps the app it built (to find plugin commands) on the root
+    # context's object; reuse it rather than building a second one.
+    holder = click.get_current_context().find_root().obj
+    return holder.app()
+
+
+@contextmanager
+def _app_context() -> Iterator[Flask]:
+    try:
+        app = _app()
+    except Exception as exc:  # the configuration or database cannot even be opened
+        click.echo(f"frontdesk email: cannot start: {exc}", err=True)
+        sys.exit(EX_CONFIG)
+    with app.app_context():
+        yield app
+
+
+def outcome_row(record: InboundRecord, **extra: Any) -> dict[str, Any]:
+    """One outcome as printed by the CLI (and as a JSON line with ``--json``)."""
+    ticket = session.get(Ticket, record.ticket_id) if record.ticket_id else None
+    return {
+        **extra,
+        "id": record.id,
+        "outcome": record.outcome,
+        "reason": record.reason,
+        "ticket": ticket.number if ticket is not None else None,
+        "mailbox_id": record.mailbox_id,
+        "message_id": record.message_id,
+        "sender": record.sender,
+        "subject": record.subject,
+        "flags": record.flags or {},
+        "received_at": record.received_at.isoformat() if record.received_at else None,
+    }
+
+
+def _emit(row: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    where = f"{row['file']}: " if row.get("file") else ""
+    ticket = f" {row['ticket']}" if row.get("ticket") else ""
+    label = f"#{row['id']} " if row.get("id") else ""
+    again = " (recorded earlier)" if row.get("seen_before") else ""
+    click.echo(f"{where}{label}{row['outcome']}{ticket}: {row['reason']}{again}")
+
+
+def _fail(message: str, code: int, as_json: bool, **row: Any) -> None:
+    _emit({**row, "outcome": "error", "reason": message}, as_json)
+    sys.exit(code)
+
+
+@click.group("email")
+def email() -> None:
+    """Email channel: piped mail, re-processing and recorded outcomes."""
+
+
+@email.command("ingest")
+@click.option("--mailbox", "mailbox_key", help="Key of the mailbox the mail was sent to.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per message.")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
+def ingest_cmd(mailbox_key: str | None, as_json: bool, files: tuple[str, ...]) -> None:
+    """Take in mail: each FILE is one message; no FILE (or -) reads one from standard input."""
+    status = EX_OK
+    with _app_context():
+        mailbox_id = _mailbox_id(mailbox_key, as_json)
+        for name in files or ("-",):
+            try:
+                raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+            except OSError as exc:
+                _emit({"file": name, "outcome": "error", "reason": f"cannot read: {exc}"}, as_json)
+                status = EX_NOINPUT
+                continue
+            started = utcnow()
+            try:
+                mailbox = session.get(Mailbox, mailbox_id) if mailbox_id else None
+                record = ingest_raw(raw, mailbox=mailbox, source="pipe")
+                row = outcome_row(record, file=name, seen_before=_before(record, started))
+            except (TemporaryFailure, *TRANSIENT) as exc:
+                _fail(f"temporary failure, try again later: {exc}", EX_TEMPFAIL, as_json, file=name)
+            except Exception as exc:  # a bug: say so, and let the MTA keep the message
+                reason = f"internal error: {type(exc).__name__}: {exc}"
+                _fail(reason, EX_TEMPFAIL, as_json, file=name)
+            _emit(row, as_json)
+            session.expunge_all()  # keep memory flat over thousands of files
+    sys.exit(status)
+
+
+def _before(record: InboundRecord, started: datetime) -> bool:
+    return record.received_at is not None and record.received_at < started
+
+
+def _mailbox_id(key: str | None, as_json: bool) -> int | None:
+    if not key:
+        return None
+    try:
+        mailbox_id = session.scalar(select(Mailbox.id).where(Mailbox.key == key))
+    except TRANSIENT as exc:
+        _fail(f"temporary failure, try again later: {type(exc).__name__}", EX_TEMPFAIL, as_json)
+    if mailbox_id is None:
+        _fail(f"no mailbox with key {key!r}; nothing was recorded", EX_CONFIG, as_json)
+    return mailbox_id
+
+
+@email.command("reprocess")
+@click.option("--json", "as_json", is_flag=True, help="Print the new outcome as JSON.")
+@click.argument("record_id", type=int)
+def reprocess_cmd(as_json: bool, record_id: int) -> None:
+    """Run the stored raw message of inbound RECORD_ID through the pipeline again."""
+    with _app_context():
+        try:
+            record = session.get(InboundRecord, record_id)
+            if record is None:
+                _fail(f"no inbound message #{record_id}", EX_DATAERR, as_json)
+            fresh = reprocess(record)
+        except ServiceError as exc:
+            _fail(exc.detail, EX_DATAERR, as_json)
+        except (TemporaryFailure, *TRANSIENT) as exc:
+            _fail(f"temporary failure, try again later: {exc}", EX_TEMPFAIL, as_json)
+        _emit(outcome_row(fresh, reprocess_of=record_id), as_json)
+
+
+@email.command("outcomes")
+@click.option("--outcome", type=click.Choice(OUTCOMES), help="Only this outcome.")
+@click.option("--mailbox", "mailbox_key", help="Only mail of this mailbox.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON lines.")
+def outcomes_cmd(outcome: str | None, mailbox_key: str | None, limit: int, as_json: bool) -> None:
+    """List the most recent inbound messages and what became of them."""
+    with _app_context():
+        query = select(InboundRecord).order_by(InboundRecord.id.desc()).limit(limit)
+        if outcome:
+            query = query.where(InboundRecord.outcome == outcome)
+        if mailbox_key:
+            query = query.where(InboundRecord.mailbox_id == _mailbox_id(mailbox_key, as_json))
+        try:
+            for record in session.scalars(query):
+                _emit(outcome_row(record), as_json)
+        except TRANSIENT as exc:
+            _fail(f"temporary failure: {type(exc).__name__}", EX_TEMPFAIL, as_json)

@@ -1,0 +1,189 @@
+"""Automatic mails: the acknowledgement of a new ticket, status changes, pending reminders.
+
+Each one gets its Message-ID recorded in ``email__outbound`` when it is decided (in the same
+transaction that queues its job), so a ticket is acknowledged at most once however often the
+hook fires, and a retried job sends the same mail again, never a second one. All of them carry
+``Auto-Submitted: auto-replied``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from frontdesk.db import session, transaction, utcnow
+from frontdesk.jobs import PeriodicTask, enqueue
+from frontdesk.models import Message, Ticket, User
+from frontdesk.services import record_event
+
+from .compose import build_mail, new_message_id, thread_headers
+from .config import settings
+from .connection import MailServerError
+from .mailtemplates import AUTOMATIC_KINDS, render
+from .models import Mailbox, OutboundMessageId
+from .outbound import (
+    deliver,
+    languages_for,
+    mailbox_for,
+    recipient_of,
+    require_mailbox,
+    status_label,
+    template_context,
+)
+
+log = logging.getLogger(__name__)
+NOTIFY_JOB = "frontdesk_email.notifications.send_notification"
+REMINDER_TASK = PeriodicTask(
+    name="email.reminders", func="frontdesk_email.notifications.send_pending_reminders", seconds=900
+)
+
+
+def queue_notification(ticket: Ticket, kind: str, **params: Any) -> int | None:
+    """Record a Message-ID for an automatic mail of ``kind`` and queue the job that sends it."""
+    mailbox = mailbox_for(ticket)
+    if mailbox is None:
+        log.warning("ticket %s: no mailbox can send its %s mail", ticket.number, kind)
+        return None
+    with transaction():
+        row = OutboundMessageId(message_id=new_message_id(mailbox), ticket_id=ticket.id, kind=kind)
+        session.add(row)
+        session.flush()
+        enqueue(NOTIFY_JOB, key=f"email:notify:{row.id}", outbound_id=row.id, **params)
+    return row.id
+
+
+def send_notification(outbound_id: int, **params: Any) -> None:
+    """Job: send the automatic mail recorded as ``outbound_id`` (skipped once delivered)."""
+    row = session.get(OutboundMessageId, outbound_id)
+    if row is None or row.delivered_at is not None:
+        return
+    ticket = session.get(Ticket, row.ticket_id)
+    mailbox = require_mailbox(ticket)
+    customer = recipient_of(ticket)
+    languages = languages_for(ticket, mailbox)
+    extra: dict[str, Any] = {}
+    if row.kind == "status_change":
+        locale = next((lang for lang in languages if lang), "en")
+        extra = {
+            "old_status": status_label(params.get("old", ""), locale),
+            "new_status": status_label(params.get("new", ticket.status), locale),
+        }
+    rendered = render(row.kind, languages, template_context(ticket, mailbox, **extra))
+    mail = build_mail(
+        mailbox,
+        customer,
+        rendered,
+        row.message_id,
+        thread=thread_headers(ticket, exclude=row.message_id),
+        automatic=row.kind in AUTOMATIC_KINDS,
+        attachments=[],
+        ticket_number=ticket.number,
+    )
+    first_failure = row.error is None
+    try:
+        deliver(mailbox, mail, customer, row)
+    except MailServerError as exc:
+        if first_failure:
+            with transaction():
+                record_event(ticket, "email_failed", None, field=row.kind, new={"error": str(exc)})
+        raise
+    with transaction():
+        record_event(
+            ticket,
+            "email_sent",
+            None,
+            field=row.kind,
+            new={"message_id": row.message_id, "to": customer.email},
+        )
+
+
+def _our_addresses() -> set[str]:
+    return {a.casefold() for a in session.scalars(select(Mailbox.from_address)) if a}
+
+
+def on_ticket_created(ticket: Ticket) -> None:
+    """Acknowledge a ticket opened by an inbound mail, at most once per ticket."""
+    if ticket.channel != "email" or not settings()["ACKNOWLEDGE"]:
+        return
+    first = session.scalars(
+        select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id).limit(1)
+    ).first()
+    customer = ticket.customer
+    if first is None or first.kind != "customer" or first.channel != "email":
+        return  # opened by an agent or another channel: nobody wrote to us
+    if customer is None or not customer.email or customer.email.casefold() in _our_addresses():
+        return  # never answer ourselves
+    already = session.scalar(
+        select(OutboundMessageId.id).where(
+            OutboundMessageId.ticket_id == ticket.id, OutboundMessageId.kind == "acknowledgement"
+        )
+    )
+    if already is not None:
+        return
+    limit = settings()["ACKNOWLEDGE_PER_HOUR"]
+    recent = session.scalar(
+        select(func.count(OutboundMessageId.id))
+        .join(Ticket, Ticket.id == OutboundMessageId.ticket_id)
+        .where(
+            Ticket.customer_id == customer.id,
+            OutboundMessageId.kind == "acknowledgement",
+            OutboundMessageId.sent_at >= utcnow() - timedelta(hours=1),
+        )
+    )
+    if recent >= limit:
+        log.info(
+            "ticket %s: %s got %s acknowledgements this hour; no more",
+            ticket.number,
+            customer.email,
+            recent,
+        )
+        return
+    queue_notification(ticket, "acknowledgement")
+
+
+def on_status_changed(ticket: Ticket, old: str, new: str, actor: User | None) -> None:
+    """Tell the customer when staff (or automation) moves a mail ticket into a notified category."""
+    if (
+        ticket.channel != "email"
+        or ticket.status_category not in settings()["NOTIFY_STATUS_CATEGORIES"]
+    ):
+        return
+    if actor is not None and not actor.is_staff:
+        return  # the customer did it: they know
+    queue_notification(ticket, "status_change", old=old, new=new)
+
+
+def send_pending_reminders() -> int:
+    """Periodic task: remind customers of pending mail tickets once per agent message."""
+    hours = settings()["REMINDER_AFTER_HOURS"]
+    if not hours:
+        return 0
+    cutoff = utcnow() - timedelta(hours=hours)
+    last_agent = (
+        select(func.max(Message.created_at))
+        .where(Message.ticket_id == Ticket.id, Message.kind == "agent")
+        .scalar_subquery()
+    )
+    last_reminder = (
+        select(func.max(OutboundMessageId.sent_at))
+        .where(
+            OutboundMessageId.ticket_id == Ticket.id, OutboundMessageId.kind == "pending_reminder"
+        )
+        .scalar_subquery()
+    )
+    due = session.scalars(
+        select(Ticket).where(
+            Ticket.channel == "email",
+            Ticket.status_category == "pending",
+            Ticket.merged_into_id.is_(None),
+            last_agent <= cutoff,
+            (last_reminder.is_(None)) | (last_reminder < last_agent),
+        )
+    ).all()
+    session.commit()
+    for ticket in due:
+        queue_notification(ticket, "pending_reminder")
+    return len(due)

@@ -1,0 +1,176 @@
+"""Outbound mail: the email channel sending agent replies, and what every sent mail shares.
+
+Every mail we send gets our own Message-ID, recorded in ``email__outbound`` *before* it is handed
+to the SMTP server, so a reply to it threads even when the worker dies right after sending. A
+retried job reuses the recorded Message-ID, so a mail that did go out and is sent again is the
+same mail to the receiving side.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from frontdesk.channels.base import Channel
+from frontdesk.db import session, transaction, utcnow
+from frontdesk.models import Message, Ticket, User
+from frontdesk.plugins import registered_statuses
+
+from .compose import build_mail, new_message_id, thread_headers
+from .config import settings
+from .connection import MailServerError
+from .i18n import _l
+from .mailtemplates import render
+from .models import InboundRecord, Mailbox, OutboundMessageId
+from .smtp import send_mail
+
+log = logging.getLogger(__name__)
+
+
+class EmailChannel(Channel):
+    """Replies to tickets that came in by mail, sent from the ticket's mailbox over SMTP."""
+
+    key = "email"
+    label = _l("Email")
+    can_send = True
+
+    def send(self, ticket: Ticket, message: Message) -> str | None:
+        return send_reply(ticket, message)
+
+
+def mailbox_for(ticket: Ticket) -> Mailbox | None:
+    """The mailbox that speaks for ``ticket``: where its mail came in, else a configured one.
+
+    In order: ``ticket.plugin_data["email"]["mailbox"]``, the mailbox of the ticket's first
+    inbound mail, the mailbox whose default queue is the ticket's queue, ``DEFAULT_MAILBOX``,
+    then the first active mailbox that can send.
+    """
+    can_send = Mailbox.smtp_host.is_not(None)
+    key = ((ticket.plugin_data or {}).get("email") or {}).get("mailbox")
+    candidates = []
+    if key:
+        candidates.append(select(Mailbox).where(Mailbox.key == key, can_send))
+    candidates.append(
+        select(Mailbox)
+        .join(InboundRecord, InboundRecord.mailbox_id == Mailbox.id)
+        .where(InboundRecord.ticket_id == ticket.id, can_send)
+        .order_by(InboundRecord.id)
+    )
+    active = (Mailbox.is_active.is_(True), can_send)
+    if ticket.queue_id is not None:
+        candidates.append(
+            select(Mailbox).where(Mailbox.default_queue_id == ticket.queue_id, *active)
+        )
+    default_key = settings()["DEFAULT_MAILBOX"]
+    if default_key:
+        candidates.append(select(Mailbox).where(Mailbox.key == default_key, can_send))
+    candidates.append(select(Mailbox).where(*active).order_by(Mailbox.id))
+    for stmt in candidates:
+        mailbox = session.scalars(stmt.limit(1)).first()
+        if mailbox is not None:
+            return mailbox
+    return None
+
+
+def languages_for(ticket: Ticket, mailbox: Mailbox) -> list[str | None]:
+    customer = ticket.customer
+    return [ticket.language, customer.language if customer else None, mailbox.default_language]
+
+
+def status_label(key: str, locale: str) -> str:
+    status = registered_statuses().get(key)
+    if status is None:
+        return key
+    with force_locale(locale):
+        return str(status.label)
+
+
+def template_context(ticket: Ticket, mailbox: Mailbox, **extra: Any) -> dict[str, Any]:
+    """The plain values a mail template sees (no database objects)."""
+    customer = ticket.customer
+    context: dict[str, Any] = {
+        "ticket": {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+        },
+        "customer": {
+            "name": (customer.name or customer.email) if customer else "",
+            "email": customer.email if customer else "",
+        },
+        "mailbox": {"name": mailbox.name or mailbox.from_address, "address": mailbox.from_address},
+        "subject_tag": current_app.config["SUBJECT_TAG"].format(number=ticket.number),
+    }
+    context.update(extra)
+    return context
+
+
+def recipient_of(ticket: Ticket) -> User:
+    customer = ticket.customer
+    if customer is None or not customer.email:
+        raise MailServerError("SMTP", "address", f"ticket {ticket.number} has no customer address")
+    return customer
+
+
+def require_mailbox(ticket: Ticket) -> Mailbox:
+    mailbox = mailbox_for(ticket)
+    if mailbox is None:
+        raise MailServerError("SMTP", "configuration", "no mailbox with an SMTP server is set up")
+    return mailbox
+
+
+def send_reply(ticket: Ticket, message: Message) -> str:
+    """Mail a public agent message to the customer; return its Message-ID (raise to retry)."""
+    mailbox = require_mailbox(ticket)
+    customer = recipient_of(ticket)
+    row = session.scalar(
+        select(OutboundMessageId).where(
+            OutboundMessageId.ticket_message_id == message.id, OutboundMessageId.kind == "reply"
+        )
+    )
+    if row is None:
+        with transaction():
+            row = OutboundMessageId(
+                message_id=new_message_id(mailbox),
+                ticket_id=ticket.id,
+                ticket_message_id=message.id,
+                kind="reply",
+            )
+            session.add(row)
+    author = message.author
+    context = template_context(
+        ticket,
+        mailbox,
+        message={"text": message.body_text, "html": message.body_html or ""},
+        agent={"name": (author.name or author.email) if author else ""},
+    )
+    rendered = render("reply", languages_for(ticket, mailbox), context)
+    mail = build_mail(
+        mailbox,
+        customer,
+        rendered,
+        row.message_id,
+        thread=thread_headers(ticket, exclude=row.message_id),
+        automatic=False,
+        attachments=list(message.attachments),
+        ticket_number=ticket.number,
+    )
+    deliver(mailbox, mail, customer, row)
+    return row.message_id
+
+
+def deliver(mailbox: Mailbox, mail: Any, customer: User, row: OutboundMessageId) -> None:
+    try:
+        send_mail(mailbox, mail, [customer.email])
+    except MailServerError as exc:
+        with transaction():
+            row.error = str(exc)
+        raise
+    with transaction():
+        row.delivered_at = utcnow()
+        row.error = None
