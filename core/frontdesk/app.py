@@ -14,14 +14,27 @@ from frontdesk.config import ConfigError, default_instance_path, load_config
 log = logging.getLogger(__name__)
 
 
+ROLES = ("web", "worker")
+
+
 def create_app(
-    config: dict[str, Any] | None = None, instance_path: str | Path | None = None
+    config: dict[str, Any] | None = None,
+    instance_path: str | Path | None = None,
+    *,
+    role: str = "web",
 ) -> Flask:
     """Build a Frontdesk app: config, database, plugins, jobs, realtime, blueprints.
 
     ``config`` overrides every other source. Nothing here queries the database except the
     migration check (``CHECK_MIGRATIONS``), which refuses to start on a database behind its head.
+
+    ``role`` is what the process does. ``"web"`` serves pages, the REST API and Socket.IO.
+    ``"worker"`` runs jobs: it starts no Socket.IO server (:func:`frontdesk.realtime.emit` goes
+    through the message queue) and mounts no REST API, whose schemas and OpenAPI machinery no
+    job uses; pages and plugin blueprints stay, so ``url_for`` builds their URLs in jobs.
     """
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     from frontdesk.auth import ACCESS_ATTR, access_rule, current_actor, rule_allows
     from frontdesk.db import Database
     from frontdesk.jobs.backends import init_jobs
@@ -53,21 +66,29 @@ def create_app(
     pm, registry = build_plugin_manager(app)
     app.extensions["frontdesk"] = pm
     app.extensions["frontdesk.registry"] = registry
+    app.extensions["frontdesk.role"] = role
+    serves_http = role == "web"
 
     Babel(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     init_jobs(app)
-    init_realtime(app)
+    init_realtime(app, serve=serves_http)
 
-    from frontdesk.api import init_api
     from frontdesk.web import init_web
 
-    init_api(app)
+    if serves_http:
+        from frontdesk.api import init_api
+
+        init_api(app)
     init_web(app)
     register_blueprints(app, pm)
     setattr(app.view_functions["static"], ACCESS_ATTR, "public")
 
     @app.before_request
     def _enforce_access_rule() -> None:
+        if not serves_http:
+            # Its routes exist for url_for only: served, the API's CSRF check would be missing.
+            log.error("a %s app was asked to serve %s; refusing it", role, request.path)
+            abort(503)
         view = app.view_functions.get(request.endpoint or "")
         if view is None:
             return  # 404/405: Flask answers on its own

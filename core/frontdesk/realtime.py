@@ -1,26 +1,56 @@
 """Realtime pushes over Flask-SocketIO (public API).
 
-One ``SocketIO`` server per app, in threading mode (simple-websocket); with ``REDIS_URL`` set it
-uses Redis as message queue so events cross worker processes. Plugins register namespaces named
-``/<plugin>`` and push with :func:`emit`.
+A process that serves HTTP (``frontdesk run``, ``wsgi.py``) holds one ``SocketIO`` server per
+app, in threading mode (simple-websocket); with ``REDIS_URL`` set it uses Redis as message queue
+so events cross processes. A job worker serves no clients, so it starts no server: its first
+:func:`emit` creates a write-only emitter on the same queue (without a queue nobody could receive
+a worker's push, and it is dropped). Plugins register namespaces named ``/<plugin>`` and push
+with :func:`emit`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
-from flask_socketio import SocketIO
+
+if TYPE_CHECKING:
+    from flask_socketio import SocketIO
 
 __all__ = ["emit", "get_socketio", "init_realtime"]
 
+log = logging.getLogger(__name__)
 
-def init_realtime(app: Flask) -> SocketIO:
-    queue = app.config.get("REDIS_URL") or None
+SERVER = "socketio"  # where Flask-SocketIO keeps an app's server
+EMITTER = "frontdesk.realtime.emitter"
+# Flask-SocketIO and its dependencies hold some 14 MiB: created once, by whichever thread is first.
+_create_lock = threading.Lock()
+
+
+def init_realtime(app: Flask, *, serve: bool = True) -> SocketIO | None:
+    """Create the app's Socket.IO server now when the process serves clients (``serve``)."""
+    return get_socketio(app) if serve else None
+
+
+def get_socketio(app: Flask | None = None) -> SocketIO:
+    """The app's Socket.IO server with the plugins' namespaces (created on first use)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    with _create_lock:
+        server = app.extensions.get(SERVER)
+        if server is None:
+            server = _new_server(app)
+    return server
+
+
+def _new_server(app: Flask) -> SocketIO:
+    from flask_socketio import SocketIO
+
     socketio = SocketIO(
         app,
         async_mode="threading",
-        message_queue=queue,
+        message_queue=app.config.get("REDIS_URL") or None,
         cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS") or [],
         logger=False,
         engineio_logger=False,
@@ -30,10 +60,36 @@ def init_realtime(app: Flask) -> SocketIO:
     return socketio
 
 
-def get_socketio(app: Flask | None = None) -> SocketIO:
-    return (app or current_app).extensions["socketio"]
+def _emitter(app: Flask) -> SocketIO | None:
+    """What carries a push from this process: its server, else a write-only queue emitter."""
+    server = app.extensions.get(SERVER)
+    if server is not None:
+        return server
+    queue = app.config.get("REDIS_URL")
+    if not queue:
+        return None
+    with _create_lock:
+        emitter = app.extensions.get(EMITTER)
+        if emitter is None:
+            from flask_socketio import SocketIO
+
+            # No app: Flask-SocketIO makes a write-only client manager on the queue, the
+            # documented way for processes outside the servers to reach their clients.
+            emitter = SocketIO(
+                message_queue=queue, async_mode="threading", logger=False, engineio_logger=False
+            )
+            app.extensions[EMITTER] = emitter
+    return emitter
 
 
 def emit(event: str, data: Any, *, namespace: str = "/", to: str | None = None) -> None:
-    """Push ``event`` to the clients of ``namespace`` (in room ``to`` if given), from any context."""
-    get_socketio().emit(event, data, namespace=namespace, to=to)
+    """Push ``event`` to the clients of ``namespace`` (in room ``to`` if given), from any context.
+
+    Works in requests and in jobs; in a worker without ``REDIS_URL`` no client can be reached
+    and the push is dropped.
+    """
+    emitter = _emitter(current_app._get_current_object())  # type: ignore[attr-defined]
+    if emitter is None:
+        log.debug("realtime %s on %s dropped: no server or message queue", event, namespace)
+        return
+    emitter.emit(event, data, namespace=namespace, to=to)

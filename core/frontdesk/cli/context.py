@@ -18,7 +18,8 @@ class AppContextHolder:
         self._app: Flask | None = None
         self.check_migrations = True
 
-    def app(self, check_migrations: bool = True) -> Flask:
+    def app(self, check_migrations: bool = True, role: str = "web") -> Flask:
+        """The invocation's app; the first caller's ``role`` decides what it mounts."""
         if self._app is None:
             from frontdesk import create_app
             from frontdesk.config import ConfigError
@@ -27,6 +28,7 @@ class AppContextHolder:
                 self._app = create_app(
                     {"CHECK_MIGRATIONS": False} if not check_migrations else None,
                     instance_path=self.instance_path,
+                    role=role,
                 )
             except (ConfigError, RuntimeError) as exc:
                 raise click.ClickException(str(exc)) from exc
@@ -36,15 +38,21 @@ class AppContextHolder:
         return self.app(check_migrations=False).extensions["frontdesk.registry"]
 
 
-def with_app(check_migrations: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate a command: it runs inside an app context and receives ``app`` first."""
+def with_app(
+    check_migrations: bool = True, role: str = "web"
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a command: it runs inside an app context and receives ``app`` first.
+
+    ``role`` is passed to :func:`frontdesk.create_app` (``"worker"`` for commands that run jobs).
+    """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @click.pass_context
         def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
             from flask import g
 
-            app = ctx.ensure_object(AppContextHolder).app(check_migrations=check_migrations)
+            holder = ctx.ensure_object(AppContextHolder)
+            app = holder.app(check_migrations=check_migrations, role=role)
             with app.app_context():
                 g.frontdesk_source = "cli"
                 return fn(app, *args, **kwargs)

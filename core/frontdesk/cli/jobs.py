@@ -74,7 +74,7 @@ def _run_until_signalled(runner: Any) -> Any:
 @click.option(
     "--once", is_flag=True, help="Run every job due now (and due periodic ticks), then exit."
 )
-@with_app()
+@with_app(role="worker")
 def worker(app: Flask, threads: int | None, once: bool) -> None:
     """Run background jobs until stopped (SIGTERM or Ctrl+C), or just what is due with --once.
 
