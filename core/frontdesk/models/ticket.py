@@ -98,7 +98,8 @@ class Ticket(Model):
 
     @property
     def tag_names(self) -> list[str]:
-        return [t.name for t in self.tags]
+        """Tag names in alphabetical order (as loaded from the database, and before a reload)."""
+        return sorted(t.name for t in self.tags)
 
     def __repr__(self) -> str:
         return f"<Ticket {self.number} {self.status}>"
