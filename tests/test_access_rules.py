@@ -46,7 +46,10 @@ def test_rules_are_enforced_for_anonymous_staff_and_customers(app, client, porta
         return "staff page"
 
     app.register_blueprint(bp)
-    assert client.get("/ruled/staff").status_code == 401
+    # An anonymous visitor of a page is sent to the sign-in form, which brings them back.
+    anonymous = client.get("/ruled/staff")
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/signin?next=/ruled/staff"
     assert portal_client.get("/ruled/staff").status_code == 403
     assert agent_client.get("/ruled/staff").data == b"staff page"
 

@@ -62,3 +62,8 @@ def rule_allows(rule: str, actor: User | None, method_rule: str | None = None) -
     from frontdesk.services.access import has_permission
 
     return has_permission(actor, rule)
+
+
+def session_epoch(user: User) -> str:
+    """A value kept in the session at sign-in; it changes with the password, ending old sessions."""
+    return (user.password_hash or "")[-16:]

@@ -57,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_HOPS": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     "SOCKETIO_ALLOWED_ORIGINS": [],
     "SQL_ECHO": False,
+    "THEME": "default",
+    "TEMPLATE_OVERRIDES_DIR": None,  # None: <instance>/templates
 }
 
 

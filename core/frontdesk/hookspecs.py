@@ -275,6 +275,20 @@ def csat_received(ticket: Ticket, rating: int, comment: str, customer: User | No
     """A customer rated the handling of ``ticket``."""
 
 
+# --- Notices ----------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def deliver_notice(recipient: User, kind: str, subject: str, text: str, url: str | None) -> bool | None:
+    """Deliver a notice to ``recipient`` outside any ticket thread; return ``True`` once sent.
+
+    ``kind`` says what it is (``signin_link``, ``request_verification``, ``mention``, ...);
+    ``subject`` and ``text`` are already in the recipient's language and ``url`` is the link
+    the notice is about. The first plugin that delivers it (the email channel does) wins;
+    ``None`` from every plugin means nobody could, and the caller tells the user so.
+    """
+
+
 # --- UI ---------------------------------------------------------------------------------------
 
 

@@ -40,7 +40,7 @@ PROVIDER_HOOKS = {
     "search": "register_search_backends",
     "crm": "register_crm_connectors",
 }
-BLUEPRINT_AREAS = ("", "/desk", "/admin", "/portal", "/api/v1")
+BLUEPRINT_AREAS = ("", "/desk", "/admin", "/portal", "/<locale>/portal", "/api/v1")
 
 
 class PluginError(RuntimeError):

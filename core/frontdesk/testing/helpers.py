@@ -19,3 +19,20 @@ def logout(client: Any) -> Any:
     with client.session_transaction() as sess:
         sess.clear()
     return client
+
+
+def csrf_token(client: Any) -> str:
+    """The CSRF token of ``client``'s session (created if missing), as a page form carries it."""
+    import secrets
+
+    with client.session_transaction() as sess:
+        token = sess.get("csrf_token") or secrets.token_urlsafe(32)
+        sess["csrf_token"] = token
+    return token
+
+
+def post_form(client: Any, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """POST a page form as a browser would: with the session's CSRF token."""
+    payload = dict(data or {})
+    payload.setdefault("csrf_token", csrf_token(client))
+    return client.post(url, data=payload, **kwargs)

@@ -1,0 +1,9 @@
+"""The admin area (``/admin``): queues and teams, agents, statuses, custom fields, plugins, themes."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from frontdesk.web.admin import views  # noqa: E402,F401
