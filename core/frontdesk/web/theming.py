@@ -190,10 +190,21 @@ def init_themes(app: Flask) -> None:
 
 
 def theme_static_file(app: Flask, filename: str) -> tuple[Path, str] | None:
-    """The folder and file name that serve ``filename`` through the active theme chain."""
+    """The folder and file name that serve ``filename`` through the active theme chain.
+
+    ``@<theme>/<file>`` starts the lookup at that theme, so a child theme's style sheet can
+    ``@import`` its parent's (``@import "@default/theme.css"``) instead of copying it.
+    """
     if filename.startswith("/") or ".." in Path(filename).parts:
         return None
-    for theme in app.extensions["frontdesk.theme_chain"]:
+    chain = app.extensions["frontdesk.theme_chain"]
+    if filename.startswith("@"):
+        name, _, filename = filename[1:].partition("/")
+        themes = app.extensions["frontdesk.themes"]
+        if name not in themes:
+            return None
+        chain = theme_chain(themes, name)
+    for theme in chain:
         candidate = theme.static / filename
         if candidate.is_file():
             return theme.static, filename
