@@ -11,6 +11,7 @@ import pytest
 
 from frontdesk.testing.database import empty_all_tables, run_database
 from frontdesk.testing.helpers import login
+from frontdesk.testing.live import browser, live_server, new_page  # noqa: F401  (fixtures)
 
 # The contract suites run inside other projects' tests: give their asserts pytest's introspection.
 pytest.register_assert_rewrite("frontdesk.testing.contracts")
