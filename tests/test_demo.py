@@ -210,6 +210,13 @@ class TestDemoData:
             assert authenticate(agent.email, DEMO_PASSWORD) is not None, agent.email
         customer = authenticate("emily.clarke@example.com", DEMO_PASSWORD)
         assert customer is not None and customer.role == "customer"
+        # the portal can be tried in every language: one customer of each can sign in
+        can_sign_in = [
+            c.language
+            for c in session.scalars(select(User).where(User.role == "customer"))
+            if authenticate(c.email, DEMO_PASSWORD) is not None
+        ]
+        assert sorted(can_sign_in) == sorted(["en", "it", "ro", "ru", "fa"])
         assert authenticate("admin@frontdesk.example", "wrong-password") is None
 
     def test_the_same_seed_gives_the_same_data(self, demo: dict[str, Any], tmp_path: Path) -> None:

@@ -42,7 +42,8 @@ def load_cmd(app: Flask, seed: int | None, url: str) -> None:
         for login in result.logins:
             click.echo(f"  {login.role:<9} {login.email:<{width}}  {login.name}")
         click.echo("")
-        click.echo(f"Open {url} (API: {url}/api/v1/openapi.json)")
+        click.echo(f"Open {url}: agent desk {url}/desk/, customer portal {url}/portal")
+        click.echo(f"(API: {url}/api/v1/openapi.json)")
 
 
 COMMANDS = [demo]

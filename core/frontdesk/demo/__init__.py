@@ -49,10 +49,10 @@ def ticket_count() -> int:
 
 
 def demo_logins() -> list[DemoLogin]:
-    """The demo accounts present in the database: the admin, the agents, one customer."""
-    from frontdesk.demo.people import CUSTOMER_EMAIL, STAFF
+    """The demo accounts present in the database: the admin, the agents, a customer per language."""
+    from frontdesk.demo.people import STAFF, customer_login_emails
 
-    emails = [m.email for m in STAFF] + [CUSTOMER_EMAIL]
+    emails = [m.email for m in STAFF] + customer_login_emails()
     users = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
     return [
         DemoLogin(u.email, u.name, u.role, u.language)
