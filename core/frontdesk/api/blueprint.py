@@ -8,10 +8,9 @@ import flask_smorest
 from flask import Response, request
 from webargs.flaskparser import FlaskParser
 
+from frontdesk.api.actor import actor
 from frontdesk.api.body import load_body, request_json
 from frontdesk.api.errors import ApiError, register_blueprint_error_handlers
-from frontdesk.auth import current_actor
-from frontdesk.models import User
 
 CSRF_HEADER = "X-Requested-With"
 CSRF_VALUE = "frontdesk"
@@ -77,14 +76,6 @@ class ApiBlueprint(flask_smorest.Blueprint):
         self.before_request(_preflight)
         self.after_request(_secure_headers)
         register_blueprint_error_handlers(self)
-
-
-def actor() -> User:
-    """The signed-in user of the current request (views run only after the access check)."""
-    user = current_actor()
-    if user is None:  # pragma: no cover - the access rule refuses anonymous callers first
-        raise ApiError(401, "sign in or send an API token")
-    return user
 
 
 def etag_for(version: int) -> str:

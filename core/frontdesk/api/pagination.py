@@ -45,14 +45,27 @@ class Keyset:
         return [c.expr.desc() if self.descending else c.expr.asc() for c in self.columns]
 
     def after(self, values: Sequence[Any]) -> Any:
-        left = tuple_(*[c.expr for c in self.columns])
-        right = tuple_(
-            *[
+        """Rows strictly after ``values`` (one per column) in this order."""
+        return self._after(
+            [
                 bindparam(None, v, type_=c.expr.type)
                 for c, v in zip(self.columns, values, strict=True)
             ]
         )
-        return left < right if self.descending else left > right
+
+    def after_bound(self, prefix: str) -> Any:
+        """Like :meth:`after`, with the values left to bind as ``<prefix>_0``, ``<prefix>_1``..."""
+        return self._after(
+            [bindparam(f"{prefix}_{i}", type_=c.expr.type) for i, c in enumerate(self.columns)]
+        )
+
+    def bound_values(self, prefix: str, values: Sequence[Any]) -> dict[str, Any]:
+        """The parameters :meth:`after_bound` needs for ``values``."""
+        return {f"{prefix}_{i}": v for i, v in enumerate(values)}
+
+    def _after(self, right: list[Any]) -> Any:
+        left = tuple_(*[c.expr for c in self.columns])
+        return left < tuple_(*right) if self.descending else left > tuple_(*right)
 
     def encode(self, row: Any) -> str:
         values = [_to_json(c.read(row), c.kind) for c in self.columns]
@@ -80,7 +93,7 @@ def _bad_cursor(message: str) -> ApiError:
 
 
 def _to_json(value: Any, kind: str) -> Any:
-    if kind == "datetime":
+    if kind == "datetime" and not isinstance(value, str):  # rows may hold ISO text already
         return value.isoformat()
     return value
 
@@ -120,6 +133,11 @@ def paginate(stmt: Select, keyset: Keyset, limit: int | None, cursor: str | None
     if cursor:
         stmt = stmt.where(keyset.after(keyset.decode(cursor)))
     rows = list(session.scalars(stmt.order_by(*keyset.order_by()).limit(size + 1)))
+    return page_from(rows, size, keyset)
+
+
+def page_from(rows: list[Any], size: int, keyset: Keyset) -> dict[str, Any]:
+    """The page of ``rows`` (fetched with ``LIMIT size + 1``, so one more says there is more)."""
     more = len(rows) > size
     items = rows[:size]
     return {"items": items, "next_cursor": keyset.encode(items[-1]) if more else None}

@@ -3,25 +3,115 @@
 Filters become plain column conditions so the composite indexes on ``ticket`` answer them: a
 queue view (``queue`` + ``status_category`` + ``-updated_at``) reads
 ``ix_ticket_queue_cat_updated`` in index order and stops after one page.
+
+A request's arguments split into a *shape* (which filters, one value or several, the sort, the
+viewer's kind of visibility) and the values themselves. The statement is built once per shape
+with named bind parameters and reused, so a list request neither rebuilds SQL expressions nor
+makes SQLAlchemy compute a cache key for a new statement.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC
+from functools import lru_cache
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import Select, and_, case, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
 from webargs.fields import DelimitedList
 
 from frontdesk.api.errors import ApiError
-from frontdesk.api.lookups import queue_by_key
+from frontdesk.api.lookups import queue_ids
 from frontdesk.api.pagination import KeyColumn, Keyset, PageArgsSchema
-from frontdesk.models import PRIORITIES, PRIORITY_RANK, Tag, Ticket, User, ticket_tag
+from frontdesk.db import IsoTimestamp, UTCDateTime
+from frontdesk.models import (
+    PRIORITIES,
+    PRIORITY_RANK,
+    Queue,
+    Tag,
+    Ticket,
+    User,
+    ticket_tag,
+    ticket_watcher,
+)
 from frontdesk.pluginmanager import get_registry
 from frontdesk.plugins import STATUS_CATEGORIES
-from frontdesk.services import visible_tickets_clause
+from frontdesk.services.access import visibility_clause, visibility_of
+
+_ticket = Ticket.__table__
+_queue = Queue.__table__
+_assignee = User.__table__.alias("assignee")
+_customer = User.__table__.alias("customer")
+_merged = Ticket.__table__.alias("merged_into")
+
+# A list reads plain columns, not models: the ticket's own, the few it shows of its queue and
+# people, and the merged-into number, all in one statement (each join is on a primary key).
+# Timestamps come back as ISO 8601 text, the form the JSON shows them in.
+LIST_COLUMNS = select(
+    *[
+        type_coerce(c, IsoTimestamp()).label(c.key) if isinstance(c.type, UTCDateTime) else c
+        for c in _ticket.c
+    ],
+    _queue.c.key.label("queue_key"),
+    _queue.c.name.label("queue_name"),
+    _assignee.c.name.label("assignee_name"),
+    _assignee.c.email.label("assignee_email"),
+    _assignee.c.role.label("assignee_role"),
+    _customer.c.name.label("customer_name"),
+    _customer.c.email.label("customer_email"),
+    _customer.c.role.label("customer_role"),
+    _merged.c.number.label("merged_into_number"),
+).select_from(
+    _ticket.outerjoin(_queue, _queue.c.id == _ticket.c.queue_id)
+    .outerjoin(_assignee, _assignee.c.id == _ticket.c.assignee_id)
+    .outerjoin(_customer, _customer.c.id == _ticket.c.customer_id)
+    .outerjoin(_merged, _merged.c.id == _ticket.c.merged_into_id)
+)
+
+_QUEUE_ID = select(_queue.c.id).where(_queue.c.key == bindparam("queue_key"))
+
+TAG_SEPARATOR = "\x1f"  # tag names cannot hold control characters
+# The separator as SQL (no portable literal: a bound one would be rendered anew per execution).
+_TAG_SEPARATOR_SQL = {"sqlite": "char(31)", "postgresql": "chr(31)"}
+_tag = Tag.__table__
+
+
+def _tag_names(dialect: str) -> Any:
+    """Each row's tag names in one text, ``TAG_SEPARATOR`` between them (order undefined).
+
+    A subquery per row reads the (ticket_id, tag_id) primary key: cheaper than a second
+    statement for the page with an IN list.
+    """
+    separator = literal_column(_TAG_SEPARATOR_SQL[dialect])
+    return (
+        select(func.aggregate_strings(_tag.c.name, separator))
+        .select_from(ticket_tag.join(_tag, _tag.c.id == ticket_tag.c.tag_id))
+        .where(ticket_tag.c.ticket_id == _ticket.c.id)
+        .scalar_subquery()
+        .label("tag_names")
+    )
+
+
+_WATCHER_IDS = (
+    select(func.aggregate_strings(cast(ticket_watcher.c.user_id, String), literal_column("','")))
+    .where(ticket_watcher.c.ticket_id == _ticket.c.id)
+    .scalar_subquery()
+    .label("watcher_ids")
+)
 
 _rank = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
 _id = KeyColumn(Ticket.id, lambda t: t.id)
@@ -59,72 +149,160 @@ class TicketListArgsSchema(PageArgsSchema):
     sort = ma.fields.String(load_default="-updated_at", validate=ma.validate.OneOf(list(SORTS)))
 
 
-def _one_or_many(column: Any, values: list[Any]) -> Any:
+@dataclass(frozen=True)
+class ListShape:
+    """What a list statement depends on besides bound values (``many`` = an IN list)."""
+
+    visibility: str
+    sort: str
+    staff: bool = False  # staff see watchers
+    statuses: str = ""  # "", "one" or "many"; likewise for the other multi-value filters
+    categories: str = ""
+    queues: str = ""  # or "key": one queue, looked up by its key inside the statement
+    priorities: str = ""
+    tags: int = 0
+    assignee: str = ""  # "", "id" or "none"
+    customer: str = ""  # "", "id" or "email"
+    organization: bool = False
+    updated_after: bool = False
+    updated_before: bool = False
+    q: bool = False
+
+
+def _how_many(values: list[Any]) -> str:
+    return "one" if len(values) == 1 else "many"
+
+
+def _one_or_many(column: Any, name: str, how: str) -> Any:
     # A single value as "=" keeps the composite indexes usable for ordering.
-    return column == values[0] if len(values) == 1 else column.in_(values)
+    if how == "one":
+        return column == bindparam(name)
+    return column.in_(bindparam(name, expanding=True))
 
 
 def _invalid(field: str, message: str) -> ApiError:
     return ApiError(422, f"{field}: {message}", {field: [message]}, kind="invalid-input")
 
 
-def ticket_list_query(viewer: User, args: dict[str, Any]) -> tuple[Select, Keyset]:
-    """The visible tickets matching ``args`` (from :class:`TicketListArgsSchema`) and the sort."""
-    conditions: list[Any] = [visible_tickets_clause(viewer)]
+def list_shape_and_params(viewer: User, args: dict[str, Any]) -> tuple[ListShape, dict[str, Any]]:
+    """Check ``args`` (from :class:`TicketListArgsSchema`); the statement's shape and values.
+
+    One queue key is not checked here: the statement finds no tickets for an unknown key, and
+    :func:`check_queue_key` tells the two apart when a page comes back empty.
+    """
+    kind, viewer_id, org_id = visibility_of(viewer)
+    shape: dict[str, Any] = {"visibility": kind, "sort": args["sort"], "staff": viewer.is_staff}
+    params: dict[str, Any] = {"viewer_id": viewer_id, "viewer_org": org_id}
+
+    def many(name: str, values: list[Any]) -> None:
+        shape[name] = _how_many(values)
+        params[name] = values[0] if len(values) == 1 else list(values)
+
     if statuses := args.get("status"):
         unknown = sorted(set(statuses) - set(get_registry().statuses))
         if unknown:
             raise _invalid("status", f"unknown status {', '.join(unknown)}")
-        conditions.append(_one_or_many(Ticket.status, statuses))
+        many("statuses", statuses)
     if categories := args.get("status_category"):
-        conditions.append(_one_or_many(Ticket.status_category, categories))
+        many("categories", categories)
     if keys := args.get("queue"):
-        ids = [queue_by_key(key).id for key in keys]  # type: ignore[union-attr]
-        conditions.append(_one_or_many(Ticket.queue_id, ids))
+        if len(keys) == 1:  # the usual queue view: the statement looks the key up itself
+            shape["queues"], params["queue_key"] = "key", keys[0]
+        else:
+            many("queues", queue_ids(keys))
     if (assignee := args.get("assignee")) is not None:
-        conditions.append(_assignee_condition(viewer, assignee))
+        if assignee == "none":
+            shape["assignee"] = "none"
+        elif assignee == "me" or assignee.isdigit():
+            shape["assignee"] = "id"
+            params["assignee"] = viewer.id if assignee == "me" else int(assignee)
+        else:
+            raise _invalid("assignee", "a user id, 'me' or 'none'")
     if priorities := args.get("priority"):
-        conditions.append(_one_or_many(Ticket.priority, priorities))
-    for name in args.get("tag") or ():
+        many("priorities", priorities)
+    tags = [name.strip().lower() for name in args.get("tag") or ()]
+    shape["tags"] = len(tags)
+    params.update({f"tag_{i}": name for i, name in enumerate(tags)})
+    if (customer := args.get("customer")) is not None:
+        if customer.isdigit():
+            shape["customer"], params["customer"] = "id", int(customer)
+        elif "@" in customer:
+            shape["customer"], params["customer"] = "email", customer.strip().lower()
+        else:
+            raise _invalid("customer", "a customer id or email address")
+    for name in ("organization", "updated_after", "updated_before"):
+        if (value := args.get(name)) is not None:
+            shape[name], params[name] = True, value
+    if q := (args.get("q") or "").strip():
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        shape["q"] = True
+        params.update(q=q, q_like=f"%{escaped}%")
+    return ListShape(**shape), params
+
+
+@lru_cache(maxsize=256)
+def list_statement(shape: ListShape, with_cursor: bool, dialect: str) -> Select:
+    """The statement for ``shape`` on ``dialect``: filtered, ordered, ``LIMIT :page_limit``.
+
+    With ``with_cursor`` it continues after the sort-key values bound as ``cursor_0``....
+    """
+    conditions: list[Any] = [
+        visibility_clause(shape.visibility, bindparam("viewer_id"), bindparam("viewer_org"))
+    ]
+    for name, column in (
+        ("statuses", Ticket.status),
+        ("categories", Ticket.status_category),
+        ("queues", Ticket.queue_id),
+        ("priorities", Ticket.priority),
+    ):
+        how = getattr(shape, name)
+        if how == "key":
+            conditions.append(column == _QUEUE_ID.scalar_subquery())
+        elif how:
+            conditions.append(_one_or_many(column, name, how))
+    if shape.assignee == "none":
+        conditions.append(Ticket.assignee_id.is_(None))
+    elif shape.assignee == "id":
+        conditions.append(Ticket.assignee_id == bindparam("assignee"))
+    for i in range(shape.tags):
         conditions.append(
             exists().where(
                 ticket_tag.c.ticket_id == Ticket.id,
                 ticket_tag.c.tag_id == Tag.id,
-                Tag.name == name.strip().lower(),
+                Tag.name == bindparam(f"tag_{i}"),
             )
         )
-    if (customer := args.get("customer")) is not None:
-        conditions.append(_customer_condition(customer))
-    if (organization := args.get("organization")) is not None:
-        conditions.append(Ticket.organization_id == organization)
-    if (after := args.get("updated_after")) is not None:
-        conditions.append(Ticket.updated_at >= after)
-    if (before := args.get("updated_before")) is not None:
-        conditions.append(Ticket.updated_at < before)
-    if q := (args.get("q") or "").strip():
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    if shape.customer == "id":
+        conditions.append(Ticket.customer_id == bindparam("customer"))
+    elif shape.customer == "email":
+        ids = select(User.id).where(func.lower(User.email) == bindparam("customer"))
+        conditions.append(Ticket.customer_id.in_(ids))
+    if shape.organization:
+        conditions.append(Ticket.organization_id == bindparam("organization"))
+    if shape.updated_after:
+        conditions.append(Ticket.updated_at >= bindparam("updated_after"))
+    if shape.updated_before:
+        conditions.append(Ticket.updated_at < bindparam("updated_before"))
+    if shape.q:
         conditions.append(
-            or_(Ticket.subject.ilike(f"%{escaped}%", escape="\\"), Ticket.number == q)
+            or_(
+                Ticket.subject.ilike(bindparam("q_like"), escape="\\"),
+                Ticket.number == bindparam("q"),
+            )
         )
-    # Lists show watcher ids only: load just the ids instead of whole user rows.
-    stmt = select(Ticket).options(selectinload(Ticket.watchers).load_only(User.id))
-    return stmt.where(and_(*conditions)), SORTS[args["sort"]]
+    keyset = SORTS[shape.sort]
+    if with_cursor:
+        conditions.append(keyset.after_bound("cursor"))
+    extra = [_tag_names(dialect), _WATCHER_IDS] if shape.staff else [_tag_names(dialect)]
+    return (
+        LIST_COLUMNS.add_columns(*extra)
+        .where(and_(*conditions))
+        .order_by(*keyset.order_by())
+        .limit(bindparam("page_limit"))
+    )
 
 
-def _assignee_condition(viewer: User, value: str) -> Any:
-    if value == "me":
-        return Ticket.assignee_id == viewer.id
-    if value == "none":
-        return Ticket.assignee_id.is_(None)
-    if value.isdigit():
-        return Ticket.assignee_id == int(value)
-    raise _invalid("assignee", "a user id, 'me' or 'none'")
-
-
-def _customer_condition(value: str) -> Any:
-    if value.isdigit():
-        return Ticket.customer_id == int(value)
-    if "@" not in value:
-        raise _invalid("customer", "a customer id or email address")
-    ids = select(User.id).where(func.lower(User.email) == value.strip().lower())
-    return Ticket.customer_id.in_(ids)
+def check_queue_key(params: dict[str, Any]) -> None:
+    """Refuse an unknown queue key that the list statement looked up itself (see above)."""
+    if "queue_key" in params:
+        queue_ids([params["queue_key"]])

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, jsonify, request, url_for
 
 from frontdesk.api.blueprint import ApiBlueprint, actor, etag_for, parse_if_match
 from frontdesk.api.body import accepts_attachments
 from frontdesk.api.errors import PROBLEM_MIMETYPE, ApiError, ProblemSchema
-from frontdesk.api.lookups import queue_by_key, ticket_numbers, user_by_id, visible_ticket
-from frontdesk.api.pagination import page_of, paginate
+from frontdesk.api.lookups import queue_by_key, user_by_id, visible_ticket
+from frontdesk.api.pagination import page_of
 from frontdesk.api.schemas import TicketCreateSchema, TicketSchema, TicketUpdateSchema
-from frontdesk.api.ticket_query import TicketListArgsSchema, ticket_list_query
+from frontdesk.api.ticket_json import ticket_to_json
+from frontdesk.api.ticket_list import ticket_page
+from frontdesk.api.ticket_query import TicketListArgsSchema
 from frontdesk.auth import access
 from frontdesk.db import transaction
 from frontdesk.models import Ticket, User
@@ -27,34 +29,37 @@ from frontdesk.services.validation import status_category as status_category_of
 
 blp = ApiBlueprint("tickets", __name__, url_prefix="/api/v1/tickets", description="Tickets")
 
+# Instances, not classes: webargs would build a schema (copying every field) per request.
+LIST_ARGS = TicketListArgsSchema()
+CREATE_ARGS = TicketCreateSchema()
 STAFF_ONLY_ON_CREATE = ("customer", "customer_id", "assignee_id", "status", "priority", "tags")
 # Customers may close, reopen or mark solved their own tickets; nothing else.
 CUSTOMER_STATUS_CATEGORIES = ("open", "solved", "closed")
 
 
-def ticket_response(ticket: Ticket, status: int = 200) -> tuple[Ticket, int, dict[str, str]]:
-    headers = {"ETag": etag_for(ticket.version)}
+def ticket_response(ticket: Ticket, status: int = 200) -> Response:
+    """The ticket as JSON (``TicketSchema``'s shape, built by hand: see ``ticket_json``)."""
+    response = jsonify(ticket_to_json(ticket, actor().is_staff))
+    response.status_code = status
+    response.headers["ETag"] = etag_for(ticket.version)
     if status == 201:
-        headers["Location"] = url_for("tickets.get_ticket", number=ticket.number)
-    return ticket, status, headers
+        response.headers["Location"] = url_for("tickets.get_ticket", number=ticket.number)
+    return response
 
 
 @blp.route("", methods=["GET"])
 @access("tickets.view")
-@blp.arguments(TicketListArgsSchema, location="query")
+@blp.arguments(LIST_ARGS, location="query")
 @blp.response(200, page_of(TicketSchema))
-def list_tickets(args: dict[str, Any]) -> dict[str, Any]:
+def list_tickets(args: dict[str, Any]) -> Response:
     """List the tickets you may see, filtered and sorted like the agent views."""
-    stmt, keyset = ticket_list_query(actor(), args)
-    page = paginate(stmt, keyset, args.get("limit"), args.get("cursor"))
-    ticket_numbers(t.merged_into_id for t in page["items"] if t.merged_into_id)
-    return page
+    return jsonify(ticket_page(actor(), args))
 
 
 @blp.route("", methods=["POST"])
 @access("tickets.create")
 @accepts_attachments
-@blp.arguments(TicketCreateSchema)
+@blp.arguments(CREATE_ARGS)
 @blp.response(201, TicketSchema, headers={"Location": {"schema": {"type": "string"}}})
 def create(data: dict[str, Any]) -> Any:
     """Open a ticket. A customer always opens it for themselves."""
@@ -75,9 +80,10 @@ def create(data: dict[str, Any]) -> Any:
             {"customer": ["customer or customer_id is required"]},
             kind="invalid-input",
         )
+    # Read what the request names before the write transaction takes the lock.
+    queue = queue_by_key(data.get("queue"))
+    assignee = user_by_id(data.get("assignee_id"), "assignee_id")
     with transaction():
-        queue = queue_by_key(data.get("queue"))
-        assignee = user_by_id(data.get("assignee_id"), "assignee_id")
         ticket = create_ticket(
             subject=data["subject"],
             body_text=data.get("body_text", ""),

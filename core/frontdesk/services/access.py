@@ -22,22 +22,45 @@ def visible_tickets_clause(actor: User | None) -> Any:
     assigned to them; customers their own tickets, the ones they watch, and their organisation's
     when it shares tickets.
     """
+    kind, user_id, org_id = visibility_of(actor)
+    return visibility_clause(kind, user_id, org_id)
+
+
+def visibility_of(actor: User | None) -> tuple[str, int | None, int | None]:
+    """Which rule of :func:`visible_tickets_clause` applies to ``actor``, with its user and org.
+
+    The kind is ``none``, ``all``, ``team``, ``own`` or ``own_and_org``; callers that build one
+    statement per kind and bind the ids (the ticket list) use it with :func:`visibility_clause`.
+    """
     if actor is None or not actor.is_active:
-        return false()
+        return "none", None, None
     if actor.is_admin:
-        return true()
+        return "all", actor.id, None
     if actor.is_staff:
-        team_queues = select(queue_member.c.queue_id).where(queue_member.c.user_id == actor.id)
+        return "team", actor.id, None
+    org: Organization | None = actor.organization
+    if org is not None and org.shared_tickets:
+        return "own_and_org", actor.id, org.id
+    return "own", actor.id, None
+
+
+def visibility_clause(kind: str, user_id: Any, org_id: Any) -> Any:
+    """The clause for one kind of :func:`visibility_of`; the ids may be values or bind params."""
+    if kind == "none":
+        return false()
+    if kind == "all":
+        return true()
+    if kind == "team":
+        team_queues = select(queue_member.c.queue_id).where(queue_member.c.user_id == user_id)
         return or_(
             Ticket.queue_id.in_(team_queues),
             Ticket.queue_id.is_(None),
-            Ticket.assignee_id == actor.id,
+            Ticket.assignee_id == user_id,
         )
-    watched = select(ticket_watcher.c.ticket_id).where(ticket_watcher.c.user_id == actor.id)
-    clauses = [Ticket.customer_id == actor.id, Ticket.id.in_(watched)]
-    org: Organization | None = actor.organization
-    if org is not None and org.shared_tickets:
-        clauses.append(Ticket.organization_id == org.id)
+    watched = select(ticket_watcher.c.ticket_id).where(ticket_watcher.c.user_id == user_id)
+    clauses = [Ticket.customer_id == user_id, Ticket.id.in_(watched)]
+    if kind == "own_and_org":
+        clauses.append(Ticket.organization_id == org_id)
     return or_(*clauses)
 
 

@@ -1,29 +1,27 @@
-"""Users, organizations, queues and API tokens."""
+"""Users, organizations and queues."""
 
 from __future__ import annotations
 
-import hashlib
+import json
 import re
-import secrets
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Text, bindparam, cast, func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
-from frontdesk.db import session, transaction, utcnow
-from frontdesk.models import ROLES, ApiToken, Organization, Queue, User
+from frontdesk.db import in_transaction, session, transaction
+from frontdesk.models import ROLES, Organization, Queue, User
 from frontdesk.services import custom_fields as cf
 from frontdesk.services.errors import Conflict, ValidationFailed
+from frontdesk.services.rows import insert_now
 from frontdesk.services.validation import clean_text
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 QUEUE_KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-TOKEN_PREFIX = "fdt_"
 
 
 def _hasher() -> PasswordHasher:
@@ -41,9 +39,13 @@ def normalize_email(email: Any) -> str:
     return f"{local}@{domain.lower()}"
 
 
+# Lookups run on most requests; built once, a statement skips SQLAlchemy's per-call work.
+_USER_BY_EMAIL = select(User).where(func.lower(User.email) == bindparam("email"))
+
+
 def find_user_by_email(email: str) -> User | None:
     email = normalize_email(email)
-    return session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    return session.scalar(_USER_BY_EMAIL, {"email": email.lower()})
 
 
 def hash_password(password: str) -> str:
@@ -76,24 +78,59 @@ def create_user(
     if role not in ROLES:
         raise ValidationFailed("unknown role", {"role": [f"one of {', '.join(ROLES)}"]})
     email = normalize_email(email)
+    name = clean_text("name", name, max_length=200)
+    # Hashing is slow on purpose: do it before taking the write lock, not while holding it.
+    password_hash = None
+    if password is not None:
+        password_hash = hash_password(check_password_strength(password))
     with transaction():
         if find_user_by_email(email) is not None:
-            raise Conflict(f"a user with email {email} already exists", {"email": ["already in use"]})
-        user = User(
+            raise Conflict(
+                f"a user with email {email} already exists", {"email": ["already in use"]}
+            )
+        return _add_user(
             email=email,
-            name=clean_text("name", name, max_length=200),
+            name=name,
             role=role,
+            password_hash=password_hash,
             language=language,
             timezone=timezone,
-            organization=organization or organization_for_email(email),
+            organization=organization,
+            queues=queues,
             vip=vip,
-            plugin_data={},
         )
-        if password is not None:
-            user.password_hash = hash_password(check_password_strength(password))
+
+
+def _add_user(
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str | None = None,
+    language: str | None = None,
+    timezone: str = "UTC",
+    organization: Organization | None = None,
+    queues: Sequence[Queue] = (),
+    vip: bool = False,
+) -> User:
+    """Insert a user whose email, name and role are already checked (inside a transaction)."""
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=password_hash,
+        language=language,
+        timezone=timezone,
+        organization=organization or organization_for_email(email),
+        vip=vip,
+        plugin_data={},
+    )
+    insert_now(user)
+    if queues:
         user.queues = list(queues)
-        session.add(user)
         session.flush()
+    else:
+        set_committed_value(user, "queues", [])  # known to be none: reading them costs nothing
     return user
 
 
@@ -147,12 +184,31 @@ def update_organization(org: Organization, **changes: Any) -> Organization:
     return org
 
 
+_org = Organization.__table__
+_ORG_DOMAINS = (
+    select(_org.c.id, _org.c.domains).where(_org.c.domains.is_not(None)).order_by(_org.c.id)
+)
+_ORG_DOMAINS_LIKE = _ORG_DOMAINS.where(
+    func.lower(cast(_org.c.domains, Text)).like(bindparam("pattern"), "\\")
+)
+
+
 def organization_for_email(email: str) -> Organization | None:
-    """The organization that claims the email's domain, if any."""
+    """The organization that claims the email's domain, if any (the lowest id if several do)."""
     domain = email.rpartition("@")[2].lower()
-    for org in session.scalars(select(Organization).where(Organization.domains != None)):  # noqa: E711
-        if domain in [d.lower() for d in org.domains or []]:
-            return org
+    if not domain:
+        return None
+    if domain.isascii():
+        # ``domains`` is a JSON list, so its text holds each domain as a quoted JSON string:
+        # the database skips every organization whose text cannot contain this one, and no
+        # model is built for the others. The exact check below still decides.
+        quoted = json.dumps(domain).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = session.connection().execute(_ORG_DOMAINS_LIKE, {"pattern": f"%{quoted}%"})
+    else:
+        rows = session.connection().execute(_ORG_DOMAINS)
+    for org_id, domains in rows:
+        if domain in [d.lower() for d in domains or []]:
+            return session.get(Organization, org_id)
     return None
 
 
@@ -183,10 +239,16 @@ def authenticate(email: str, password: str) -> User | None:
 
 def get_or_create_customer(email: str, name: str = "", language: str | None = None) -> User:
     """The user with ``email``, created as a customer on first contact."""
+    email = normalize_email(email)
     user = find_user_by_email(email)
     if user is not None:
         return user
-    return create_user(email=email, name=name, role="customer", language=language)
+    if not in_transaction():
+        # Looked up outside any transaction: someone may have added the address since.
+        return create_user(email=email, name=name, role="customer", language=language)
+    # Inside the caller's transaction the lookup above is the check; do not repeat it.
+    name = clean_text("name", name, max_length=200)
+    return _add_user(email=email, name=name, role="customer", language=language)
 
 
 def create_organization(
@@ -249,53 +311,3 @@ def update_queue(queue: Queue, **changes: Any) -> Queue:
         for name, value in changes.items():
             setattr(queue, name, value)
     return queue
-
-
-def _token_hash(token: str) -> str:
-    # Tokens carry 256 random bits, so a fast hash is enough to make the stored value useless.
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_api_token(
-    user: User, name: str, expires_at: datetime | None = None
-) -> tuple[ApiToken, str]:
-    """A new token for ``user``: returns the row and the plain token (shown once, never stored)."""
-    name = clean_text("name", name, max_length=200, required=True)
-    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with transaction():
-        row = ApiToken(
-            user=user,
-            name=name,
-            prefix=plain[: len(TOKEN_PREFIX) + 6],
-            token_hash=_token_hash(plain),
-            expires_at=expires_at,
-        )
-        session.add(row)
-        session.flush()
-    return row, plain
-
-
-def revoke_api_token(token: ApiToken) -> None:
-    with transaction():
-        if token.revoked_at is None:
-            token.revoked_at = utcnow()
-
-
-def user_for_token(plain: str) -> User | None:
-    """The active user a valid (unrevoked, unexpired) token belongs to."""
-    if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
-        return None
-    row = session.scalar(
-        select(ApiToken)
-        .options(joinedload(ApiToken.user))
-        .where(ApiToken.token_hash == _token_hash(plain))
-    )
-    now = utcnow()
-    if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
-        return None
-    if not row.user.is_active:
-        return None
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        with transaction():
-            row.last_used_at = now  # at most once a minute: no write on every request
-    return row.user

@@ -7,17 +7,26 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from frontdesk.channels.base import IncomingAttachment
 from frontdesk.db import emit_after_commit, session, transaction, utcnow
-from frontdesk.models import Message, Queue, Sequence as SequenceRow, Tag, Ticket, User
-from frontdesk.pluginmanager import collect, get_registry, hook
+from frontdesk.models import Message, Queue, Tag, Ticket, User
+from frontdesk.models import Sequence as SequenceRow
+from frontdesk.pluginmanager import collect, hook
 from frontdesk.services import custom_fields as cf
+from frontdesk.services.dispatch import apply_sla, route
 from frontdesk.services.errors import StaleVersion, TransitionRefused, ValidationFailed
-from frontdesk.services.history import record_change, record_event
-from frontdesk.services.messages import add_message
+from frontdesk.services.history import history_batch, record_change, record_event
+from frontdesk.services.messages import (
+    add_message,
+    append_message,
+    check_message_body,
+    check_message_kind,
+)
+from frontdesk.services.rows import insert_now
 from frontdesk.services.validation import (
     clean_priority,
     clean_subject,
@@ -40,14 +49,20 @@ UPDATABLE = (
 )
 
 
+_sequence = SequenceRow.__table__
+_NEXT_VALUE = (
+    update(_sequence)
+    .where(_sequence.c.name == bindparam("counter"))
+    .values(value=_sequence.c.value + 1)
+    .returning(_sequence.c.value)
+)
+
+
 def next_sequence(name: str, start: int = 1) -> int:
     """The next value of the named counter, taken inside the current transaction."""
-    result = session.execute(
-        update(SequenceRow)
-        .where(SequenceRow.name == name)
-        .values(value=SequenceRow.value + 1)
-        .returning(SequenceRow.value)
-    ).scalar()
+    # A Core statement on the session's connection: the ORM's bulk-update bookkeeping
+    # (synchronising loaded objects) has nothing to do for a counter row.
+    result = session.connection().execute(_NEXT_VALUE, {"counter": name}).scalar()
     if result is not None:
         return result
     try:
@@ -80,14 +95,21 @@ def create_ticket(
     meta: dict[str, Any] | None = None,
 ) -> Ticket:
     """Open a ticket with its first message; fires ``ticket_created`` after commit."""
-    with transaction():
+    # Everything that needs no database is checked before the transaction: on SQLite the
+    # transaction holds the write lock, and every writer waits while it is held.
+    subject = clean_subject(subject)
+    priority = clean_priority(priority)
+    status = status or first_status_in("new")
+    category = status_category(status)
+    check_message_kind(message_kind)
+    body = check_message_body(body_text, body_html, attachments)
+    with transaction(), history_batch():
         now = created_at or utcnow()
-        status = status or first_status_in("new")
         ticket = Ticket(
-            subject=clean_subject(subject),
-            priority=clean_priority(priority),
+            subject=subject,
+            priority=priority,
             status=status,
-            status_category=status_category(status),
+            status_category=category,
             customer=customer,
             organization_id=customer.organization_id if customer else None,
             queue=queue,
@@ -97,6 +119,9 @@ def create_ticket(
             updated_at=now,
             custom_fields={},
             plugin_data={},
+            # A new ticket has none: set, so reading them later costs no query.
+            watchers=[],
+            tags=[],
         )
         data = {"tags": list(tags), "custom_fields": dict(custom_fields or {})}
         hook().ticket_prepare(ticket=ticket, data=data, actor=actor)
@@ -106,9 +131,10 @@ def create_ticket(
         tag_names = clean_tags(data["tags"])
         sequence = next_sequence("ticket", current_app.config["TICKET_NUMBER_START"])
         ticket.number = hook().ticket_number(ticket=ticket, sequence=sequence)
-        session.add(ticket)
-        session.flush()
-        _set_tags(ticket, tag_names)
+        if tag_names:
+            _set_tags(ticket, tag_names)
+        insert_now(ticket)
+        set_committed_value(ticket, "messages", [])  # none yet: the first is added below
         record_event(
             ticket,
             "created",
@@ -122,15 +148,13 @@ def create_ticket(
             },
         )
         author = customer if message_kind == "customer" else actor
-        add_message(
+        append_message(
             ticket,
+            body,
             kind=message_kind,
-            body_text=body_text,
-            body_html=body_html,
             author=author,
             actor=actor,
             channel=channel,
-            attachments=attachments,
             external_id=external_id,
             created_at=now,
             meta=meta,
@@ -142,46 +166,6 @@ def create_ticket(
         apply_sla(ticket)
         emit_after_commit("ticket_created", ticket=ticket, actor=actor)
     return ticket
-
-
-def route(ticket: Ticket, actor: User | None) -> None:
-    """Ask the queue's routing strategy for an assignee and record why."""
-    queue = ticket.queue
-    if queue is None:
-        return
-    registry = get_registry()
-    key = queue.routing or "manual"
-    try:
-        strategy_cls = registry.provider("routing", key)
-        strategy = strategy_cls(registry.plugins[strategy_cls.plugin_name].config)
-    except LookupError:
-        record_event(ticket, "routing", actor, new={"strategy": key, "error": "not installed"})
-        return
-    candidates = [m for m in queue.members if m.is_staff and m.is_active]
-    chosen = strategy.choose(ticket, candidates)
-    if chosen is not None:
-        assign(ticket, chosen, actor, reason=strategy.explain(ticket, chosen))
-
-
-def apply_sla(ticket: Ticket) -> None:
-    """Compute the ticket's SLA targets with the policy the ``sla_policy_for`` hook picks."""
-    policy = hook().sla_policy_for(ticket=ticket)
-    if policy is None:
-        return
-    calendar = hook().business_calendar(queue=ticket.queue)
-    targets = policy.targets(ticket, calendar)
-    data = dict(ticket.plugin_data)
-    if targets:
-        data["sla"] = {
-            "policy": policy.key,
-            "targets": [
-                {"name": t.name, "due_at": t.due_at.isoformat(), "explanation": t.explanation}
-                for t in targets
-            ],
-        }
-    else:
-        data.pop("sla", None)
-    ticket.plugin_data = data
 
 
 def _set_tags(ticket: Ticket, names: list[str]) -> None:

@@ -1,0 +1,60 @@
+"""Customers found or created on first contact, and joined to the organization of their domain."""
+
+from __future__ import annotations
+
+from frontdesk.db import transaction
+from frontdesk.models import User
+from frontdesk.services import get_or_create_customer
+from sqlalchemy import func, select
+
+
+def users(db) -> int:
+    return db.scalar(select(func.count()).select_from(User))
+
+
+def test_a_new_customer_joins_the_organization_claiming_the_domain(db, make_organization):
+    acme = make_organization(name="Acme", domains=["acme.test"])
+    other = make_organization(name="Other", domains=["other.test", "acme.testing"])
+    make_organization(name="Underscore", domains=["a_b.test"])
+    axb = make_organization(name="Lookalike", domains=["axb.test"])
+    make_organization(name="Nobody")
+
+    assert get_or_create_customer("ana@ACME.test").organization == acme
+    assert get_or_create_customer("bo@acme.testing").organization == other
+    assert get_or_create_customer("cy@sub.acme.test").organization is None
+    # "_" is a wildcard in SQL LIKE: it must not let a.b.test-like domains match each other.
+    assert get_or_create_customer("di@axb.test").organization == axb
+    assert get_or_create_customer("ed@mail.example").organization is None
+
+
+def test_domains_beyond_ascii_are_matched_too(make_organization):
+    org = make_organization(name="Zürich", domains=["zürich.test"])
+    assert get_or_create_customer("fa@Zürich.test").organization == org
+
+
+def test_the_lowest_id_wins_when_two_organizations_claim_a_domain(make_organization):
+    first = make_organization(name="First", domains=["shared.test"])
+    make_organization(name="Second", domains=["shared.test"])
+    assert get_or_create_customer("gi@shared.test").organization == first
+
+
+def test_a_known_address_gives_the_same_user_whatever_its_case(db, make_customer):
+    known = make_customer(email="Hana@Example.com")
+    before = users(db)
+    assert get_or_create_customer("hana@example.COM").id == known.id
+    with transaction():  # inside a caller's transaction too
+        assert get_or_create_customer("HANA@example.com").id == known.id
+    assert users(db) == before
+
+
+def test_a_customer_created_in_a_failed_transaction_is_not_kept(db):
+    before = users(db)
+    try:
+        with transaction():
+            created = get_or_create_customer("ivo@example.com", "Ivo")
+            assert created.id is not None and created.name == "Ivo"
+            raise RuntimeError("the caller fails after the lookup")
+    except RuntimeError:
+        pass
+    assert users(db) == before
+    assert get_or_create_customer("ivo@example.com").name == ""
