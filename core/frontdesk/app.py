@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, g, request
-from flask_babel import Babel
 
 from frontdesk.config import ConfigError, default_instance_path, load_config
+from frontdesk.i18n import init_i18n
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,9 @@ def create_app(
     app.extensions["frontdesk.role"] = role
     serves_http = role == "web"
 
-    Babel(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    # Core catalogs in translations/ (frontdesk/translations in the wheel); each plugin's own
+    # domain in its package (frontdesk.i18n.make_gettext).
+    init_i18n(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     init_jobs(app)
     init_realtime(app, serve=serves_http)
 

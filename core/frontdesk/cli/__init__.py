@@ -13,7 +13,7 @@ import click
 
 from frontdesk.cli.context import AppContextHolder
 
-BUILTIN_MODULES = ("setup", "db", "plugins", "serve", "jobs", "transfer", "demo", "users")
+BUILTIN_MODULES = ("setup", "db", "plugins", "serve", "jobs", "transfer", "demo", "users", "i18n")
 
 
 def _builtin_commands() -> dict[str, click.Command]:
