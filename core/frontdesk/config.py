@@ -57,6 +57,10 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_HOPS": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto/-Host
     "SOCKETIO_ALLOWED_ORIGINS": [],
     "SQL_ECHO": False,
+    "DESK_DUE_SOON_HOURS": 4,
+    "PORTAL_SIGNIN_LINK_MINUTES": 30,
+    "RATELIMIT_SIGNIN_LINK_PER_IP": [20, 3600],
+    "RATELIMIT_SIGNIN_LINK_PER_EMAIL": [5, 3600],
     "THEME": "default",
     "TEMPLATE_OVERRIDES_DIR": None,  # None: <instance>/templates
 }

@@ -1,4 +1,4 @@
-"""UI contributions (public API): panels, actions, template slots, route access rules."""
+"""UI contributions (public API): panels, actions, route access rules, CSRF, rate limits."""
 
 from __future__ import annotations
 
@@ -6,8 +6,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontdesk.auth import access, current_actor
+from frontdesk.ratelimit import RateLimited, check_rate_limit
+from frontdesk.web.security import PAGE_CSP, csrf_exempt
 
-__all__ = ["Action", "Panel", "access", "current_actor"]
+__all__ = [
+    "PAGE_CSP",
+    "Action",
+    "Panel",
+    "RateLimited",
+    "access",
+    "check_rate_limit",
+    "csrf_exempt",
+    "current_actor",
+]
 
 
 @dataclass(frozen=True)

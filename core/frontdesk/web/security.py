@@ -73,8 +73,10 @@ def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if _is_page_request() and response.mimetype == "text/html":
+        if response.headers.get("Content-Security-Policy", PAGE_CSP) == PAGE_CSP:
+            # A page with its own frame-ancestors (an embeddable form) must not be contradicted.
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if request.endpoint not in ("static",) and "Cache-Control" not in response.headers:
             # Pages show one person's tickets: never kept by shared caches.
             response.headers["Cache-Control"] = "private, no-store"

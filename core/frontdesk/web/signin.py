@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask.typing import ResponseReturnValue
 
 from frontdesk.auth import access, current_actor, session_epoch
-from frontdesk.i18n import _
+from frontdesk.i18n import _, ngettext
 from frontdesk.models import User
 from frontdesk.ratelimit import RateLimited, check_rate_limit, limit_from_config
 from frontdesk.services.people import authenticate
@@ -41,9 +41,8 @@ def home_for(user: User) -> str:
 
 def check_signin_limits(email: str) -> None:
     """Slow down password guessing per address and per account (raises ``RateLimited``)."""
-    check_rate_limit(
-        "signin-ip", request.remote_addr or "-", *limit_from_config("RATELIMIT_SIGNIN_PER_IP", SIGNIN_PER_IP)
-    )
+    per_ip = limit_from_config("RATELIMIT_SIGNIN_PER_IP", SIGNIN_PER_IP)
+    check_rate_limit("signin-ip", request.remote_addr or "-", *per_ip)
     check_rate_limit(
         "signin-email", email, *limit_from_config("RATELIMIT_SIGNIN_PER_EMAIL", SIGNIN_PER_EMAIL)
     )
@@ -64,8 +63,10 @@ def signin() -> ResponseReturnValue:
         try:
             check_signin_limits(form["email"].lower())
         except RateLimited as exc:
-            errors["form"] = _(
-                "Too many attempts. Try again in %(seconds)d seconds.", seconds=exc.retry_after or 60
+            errors["form"] = ngettext(
+                "Too many attempts. Try again in %(num)d second.",
+                "Too many attempts. Try again in %(num)d seconds.",
+                exc.retry_after or 60,
             )
             status = 429
         else:
