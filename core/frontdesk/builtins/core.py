@@ -23,6 +23,7 @@ CORE_PERMISSIONS = (
     Permission("people.edit", _l("Change customers and organizations"), ("admin", "agent")),
     Permission("admin.manage", _l("Manage queues, agents and settings"), ("admin",)),
     Permission("tokens.manage", _l("Manage one's own API tokens"), ("admin", "agent", "customer")),
+    Permission("views.share", _l("Share saved views with every agent"), ("admin",)),
 )
 
 
@@ -68,7 +69,7 @@ def inbound_message_thread(message: InboundMessage) -> ThreadMatch | None:
 
 @hookimpl(trylast=True)
 def actor_from_request(request: Request) -> User | None:
-    from frontdesk.services.people import user_for_token
+    from frontdesk.services.tokens import user_for_token
 
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":

@@ -19,7 +19,9 @@ def nav_items(area: str, actor: User | None) -> list[NavItem]:
             NavItem("queues", _l("Queues"), "admin.queues", order=10),
             NavItem("agents", _l("Agents"), "admin.agents", order=20),
             NavItem("statuses", _l("Statuses"), "admin.statuses", order=30),
+            NavItem("custom_fields", _l("Custom fields"), "admin.custom_fields", order=35),
             NavItem("plugins", _l("Plugins"), "admin.plugins", order=40),
+            NavItem("themes", _l("Themes"), "admin.themes", order=50),
         ]
     if area == "portal":
         return [NavItem("requests", _l("My requests"), "portal.requests", order=10)]

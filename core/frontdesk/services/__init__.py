@@ -30,18 +30,15 @@ from frontdesk.services.inbound import receive_inbound
 from frontdesk.services.messages import add_message, deliver_message
 from frontdesk.services.people import (
     authenticate,
-    create_api_token,
     create_organization,
     create_queue,
     create_user,
     find_user_by_email,
     get_or_create_customer,
-    revoke_api_token,
     set_password,
     update_organization,
     update_queue,
     update_user,
-    user_for_token,
 )
 from frontdesk.services.relations import (
     add_watcher,
@@ -63,6 +60,9 @@ from frontdesk.services.tickets import (
     reply,
     update_ticket,
 )
+from frontdesk.services.tokens import create_api_token, revoke_api_token, user_for_token
+
+from frontdesk.services.custom_fields import validate_values as validate_custom_fields  # noqa: E402
 
 __all__ = [
     "Conflict",
@@ -105,6 +105,7 @@ __all__ = [
     "reply",
     "revoke_api_token",
     "sanitize_filename",
+    "validate_custom_fields",
     "sanitize_html",
     "set_password",
     "split_ticket",

@@ -7,4 +7,12 @@ from flask import Blueprint
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 
 # Each module adds its routes to ``bp``.
-from frontdesk.web.desk import bulk, people, profile, ticket, ticket_actions, views  # noqa: E402,F401
+from frontdesk.web.desk import (  # noqa: E402,F401
+    bulk,
+    people,
+    profile,
+    saved_views,
+    ticket,
+    ticket_actions,
+    views,
+)
