@@ -25,7 +25,12 @@ def register_channels() -> list[Any]:
 
 @hookimpl
 def register_blueprints(app: Any) -> list[Any]:
-    return [mailboxes.blp, inbound_api.blueprint]
+    return [mailboxes.blp, inbound_api.blueprint, views.bp]
+
+
+@hookimpl
+def nav_items(area: str, actor: Any) -> list[Any]:
+    return views.nav_items(area, actor)
 
 
 @hookimpl
@@ -43,8 +48,17 @@ def ticket_status_changed(ticket: Any, old: str, new: str, actor: Any) -> None:
     notifications.on_status_changed(ticket, old, new, actor)
 
 
+# --- Notices outside tickets (sign-in links, address checks) -----------------------------------
+from . import notices  # noqa: E402
+
+
+@hookimpl
+def deliver_notice(recipient: Any, kind: str, subject: str, text: str, url: str | None) -> Any:
+    return notices.deliver_notice(recipient, kind, subject, text, url)
+
+
 # --- Inbound: parsing, screening, threading, the MTA pipe and the admin API ---------------------
-from . import cli, inbound_api, screening, threading  # noqa: E402
+from . import cli, inbound_api, screening, threading, views  # noqa: E402
 
 
 @hookimpl

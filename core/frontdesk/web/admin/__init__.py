@@ -6,4 +6,5 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from frontdesk.web.admin import views  # noqa: E402,F401
+# Each module adds its routes to ``bp``.
+from frontdesk.web.admin import agents, fields, queues, views  # noqa: E402,F401
