@@ -36,7 +36,7 @@ def test_db_commands_migrate_report_and_roll_back(empty_instance):
     assert check.exit_code != 0 and "frontdesk db upgrade" in check.output
     up = runner.invoke(main, [*args, "db", "upgrade"])
     assert up.exit_code == 0, up.output
-    assert "core: 0002" in up.output
+    assert "core: 0003" in up.output
     check = runner.invoke(main, [*args, "db", "check"])
     assert check.exit_code == 0, check.output
     create_app(instance_path=empty_instance)  # starts now

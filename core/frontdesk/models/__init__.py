@@ -13,6 +13,7 @@ from frontdesk.models.people import (
     User,
     queue_member,
 )
+from frontdesk.models.signin import SigninLink  # noqa: F401  (the table must be known)
 from frontdesk.models.ticket import (
     LINK_KINDS,
     MESSAGE_KINDS,
