@@ -30,6 +30,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "frontdesk.builtins.routing",
     "frontdesk.builtins.sla",
     "frontdesk.builtins.ui",
+    "frontdesk.builtins.live",
 )
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")

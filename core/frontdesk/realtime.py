@@ -51,13 +51,31 @@ def _new_server(app: Flask) -> SocketIO:
         app,
         async_mode="threading",
         message_queue=app.config.get("REDIS_URL") or None,
-        cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS") or [],
+        cors_allowed_origins=_origin_check(app),
         logger=False,
         engineio_logger=False,
     )
     for namespace in app.extensions["frontdesk.registry"].namespaces:
         socketio.on_namespace(namespace)
+    from frontdesk.web.live import DeskNamespace
+
+    socketio.on_namespace(DeskNamespace())  # the core's own namespace, /desk
     return socketio
+
+
+def _origin_check(app: Flask) -> Any:
+    """Same-origin connections, plus ``SOCKETIO_ALLOWED_ORIGINS``; every other page is refused.
+
+    An empty list would switch Engine.IO's check off altogether and let any site's page open a
+    socket with a signed-in agent's cookie.
+    """
+    from frontdesk.web.live import origin_allowed
+
+    def check(origin: str | None, environ: dict[str, Any]) -> bool:
+        extra = app.config.get("SOCKETIO_ALLOWED_ORIGINS") or []
+        return origin_allowed(origin, environ.get("HTTP_HOST", ""), extra)
+
+    return check
 
 
 def _emitter(app: Flask) -> SocketIO | None:
@@ -82,7 +100,9 @@ def _emitter(app: Flask) -> SocketIO | None:
     return emitter
 
 
-def emit(event: str, data: Any, *, namespace: str = "/", to: str | None = None) -> None:
+def emit(
+    event: str, data: Any, *, namespace: str = "/", to: str | list[str] | None = None
+) -> None:
     """Push ``event`` to the clients of ``namespace`` (in room ``to`` if given), from any context.
 
     Works in requests and in jobs; in a worker without ``REDIS_URL`` no client can be reached
