@@ -262,7 +262,12 @@ class DeskNamespace(Namespace):
         if ticket is None or not can_view_ticket(actor, ticket):
             return {"ok": False, "error": "not_found"}  # the same answer whether it exists or not
         sid = request.sid  # type: ignore[attr-defined]
-        join_room(ticket_room(ticket.id))
+        try:
+            join_room(ticket_room(ticket.id))
+        except KeyError:
+            # The client left (a page navigated away) while the event waited for its thread:
+            # there is nobody to count as a viewer.
+            return {"ok": False, "error": "disconnected"}
         with self._lock:
             self._viewing.setdefault(sid, set()).add(ticket.id)
         store = presence_store()
