@@ -13,10 +13,10 @@ from sqlalchemy import select
 from werkzeug.exceptions import UnprocessableEntity
 
 from frontdesk.db import session
-from frontdesk.services import ServiceError, read_blob
+from frontdesk.services import ServiceError
 from frontdesk.ui import access
 
-from .ingest import TemporaryFailure, reprocess
+from .ingest import TemporaryFailure, raw_message, reprocess
 from .models import InboundRecord, Mailbox
 from .schemas import InboundFilterSchema, InboundRecordSchema
 
@@ -90,10 +90,7 @@ def get_record(record_id: int) -> Response:
 def get_raw(record_id: int) -> Response:
     """The message exactly as received, as a download (never rendered by the browser)."""
     record = _record(record_id)
-    try:
-        data = read_blob(record.raw_sha256) if record.raw_sha256 else None
-    except FileNotFoundError:
-        data = None
+    data = raw_message(record)
     if data is None:
         abort(410, description=f"the raw bytes of inbound message #{record_id} are gone")
     response = Response(data, mimetype="message/rfc822")

@@ -315,3 +315,13 @@ def _source(name: str) -> Iterator[None]:
             g.pop("frontdesk_source", None)
         else:
             g.frontdesk_source = before
+
+
+def raw_message(record: InboundRecord) -> bytes | None:
+    """The bytes of ``record`` exactly as received, or ``None`` once they are gone."""
+    if not record.raw_sha256:
+        return None
+    try:
+        return read_blob(record.raw_sha256)
+    except FileNotFoundError:
+        return None

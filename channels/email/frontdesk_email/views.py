@@ -20,12 +20,12 @@ from sqlalchemy import select
 from frontdesk.db import session, transaction
 from frontdesk.models import Queue, Ticket
 from frontdesk.plugins import NavItem
-from frontdesk.services import ServiceError, read_blob
+from frontdesk.services import ServiceError
 from frontdesk.ui import access
 
 from . import mailboxes as api
 from .i18n import _, _l
-from .ingest import TemporaryFailure, reprocess
+from .ingest import TemporaryFailure, raw_message, reprocess
 from .models import OUTCOMES, TLS_MODES, InboundRecord, Mailbox
 
 bp = Blueprint("email_admin", __name__, url_prefix="/admin/email", template_folder="templates")
@@ -297,10 +297,7 @@ def inbound_record(record_id: int) -> ResponseReturnValue:
 def inbound_raw(record_id: int) -> ResponseReturnValue:
     """The message exactly as received, as plain text the browser shows or saves, never runs."""
     record = _record(record_id)
-    try:
-        data = read_blob(record.raw_sha256) if record.raw_sha256 else None
-    except FileNotFoundError:
-        data = None
+    data = raw_message(record)
     if data is None:
         abort(410)
     response = Response(data, mimetype="text/plain")
