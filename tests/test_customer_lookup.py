@@ -58,3 +58,42 @@ def test_a_customer_created_in_a_failed_transaction_is_not_kept(db):
         pass
     assert users(db) == before
     assert get_or_create_customer("ivo@example.com").name == ""
+
+# Inside a transaction a new customer is one INSERT ... ON CONFLICT that also picks the
+# organization by a text test on its JSON list of domains; Python then checks the match exactly.
+
+
+def test_a_domain_matching_only_inside_another_json_string_does_not_pick_that_organization(db, make_organization):
+    tricky = make_organization(name="Tricky", domains=['a"acme.test'])
+    real = make_organization(name="Real", domains=["acme.test"])
+    with transaction():
+        user = get_or_create_customer("zed@acme.test")
+    assert tricky.id < real.id
+    assert user.organization == real
+    db.expire_all()
+    assert db.get(User, user.id).organization_id == real.id
+
+
+def test_a_customer_whose_domain_only_looks_listed_gets_no_organization(db, make_organization):
+    make_organization(name="Tricky", domains=['a"acme.test'])
+    with transaction():
+        user = get_or_create_customer("zed@acme.test")
+    assert user.organization is None
+    db.expire_all()
+    assert db.get(User, user.id).organization_id is None
+
+
+def test_inside_a_transaction_a_known_address_in_any_case_is_the_same_customer(db, make_organization, make_customer):
+    org = make_organization(name="Acme", domains=["acme.test"])
+    with transaction():
+        a = get_or_create_customer("Ann@ACME.test", "Ann")
+        b = get_or_create_customer("ann@acme.TEST", "Other")
+    assert a is b and a.organization == org and a.name == "Ann" and a.queues == []
+    assert a.email == "Ann@acme.test"
+    with transaction():
+        c = get_or_create_customer("zo@zürich.test", "Zo")
+    assert c.organization is None and c.id is not None
+    n = db.scalar(select(func.count()).select_from(User))
+    with transaction():
+        assert get_or_create_customer("ANN@acme.test").id == a.id
+    assert db.scalar(select(func.count()).select_from(User)) == n

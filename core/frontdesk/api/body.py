@@ -23,17 +23,37 @@ _CACHE_KEY = "json"
 class _JsonObject(dict):
     """A decoded JSON object that remembers keys it saw more than once."""
 
-    duplicates: list[str]
+    duplicates: tuple[str, ...] = ()
 
 
-def _object_pairs(pairs: list[tuple[str, Any]]) -> _JsonObject:
-    obj = _JsonObject()
-    obj.duplicates = []
-    for key, value in pairs:
-        if key in obj:
-            obj.duplicates.append(key)
-        obj[key] = value
-    return obj
+def _decode(text: str) -> tuple[Any, bool]:
+    """The JSON value of ``text``, and whether an object in it repeats a key.
+
+    Raises ``ValueError`` when ``text`` is not JSON.
+    """
+    repeats = False
+
+    def object_pairs(pairs: list[tuple[str, Any]]) -> _JsonObject:
+        nonlocal repeats
+        obj = _JsonObject(pairs)
+        if len(obj) != len(pairs):
+            repeats = True
+            obj.duplicates = _repeated_keys(pairs)
+        return obj
+
+    data = json.loads(text, object_pairs_hook=object_pairs, parse_constant=_refuse_constant)
+    return data, repeats
+
+
+def _repeated_keys(pairs: list[tuple[str, Any]]) -> tuple[str, ...]:
+    """Each key of ``pairs`` seen before, once per repetition."""
+    seen: set[str] = set()
+    repeated = []
+    for key, _value in pairs:
+        if key in seen:
+            repeated.append(key)
+        seen.add(key)
+    return tuple(repeated)
 
 
 def _refuse_constant(name: str) -> Any:
@@ -100,10 +120,15 @@ def load_body() -> None:
             400, f"the body is not valid UTF-8 (byte {exc.start})", kind="invalid-encoding"
         ) from None
     try:
-        data = json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_refuse_constant)
+        data, repeats = _decode(text)
     except ValueError as exc:
         raise ApiError(400, f"the body is not valid JSON: {exc}", kind="invalid-json") from None
-    problems = _inspect(data, "")
+    # JSON holds a NUL only as this escape: a body without it and without repeated keys has
+    # nothing to find, and is not walked.
+    if repeats or "\\u0000" in text:
+        problems = _inspect(data, "")
+    else:
+        problems = {"duplicates": [], "nul": []}
     if problems["duplicates"]:
         raise ApiError(
             400,

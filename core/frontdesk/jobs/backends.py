@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Insert, delete, func, insert, select, update
+from sqlalchemy import Insert, bindparam, delete, func, insert, select, update
 
 from frontdesk.db import call_after_commit, session, transaction, utcnow
 from frontdesk.models import Job, PeriodicTick
@@ -83,15 +83,40 @@ class JobNotRetryable(ValueError):
 
 def _insert_ignoring(model: type, values: dict[str, Any], conflict_columns: list[str]) -> Insert:
     """``INSERT ... ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL."""
-    dialect = session.get_bind().dialect.name
+    stmt = _dialect_insert(session.get_bind().dialect.name)(model).values(values)
+    return stmt.on_conflict_do_nothing(index_elements=conflict_columns)
+
+
+def _dialect_insert(dialect: str) -> Callable[..., Insert]:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise RuntimeError(f"jobs need SQLite or PostgreSQL, not {dialect}")
-    stmt = dialect_insert(model).values(values)
-    return stmt.on_conflict_do_nothing(index_elements=conflict_columns)
+    return dialect_insert  # type: ignore[no-any-return]
+
+
+# Queuing a job is on the path of every write that sends mail or notifies: its statements are
+# built once (per dialect) and run with parameters, not rebuilt around literal values each time.
+_JOB = Job.__table__
+# A finished job gives its key up, so the same work can be queued again later.
+_FREE_KEY = (
+    update(_JOB)
+    .where(_JOB.c.key == bindparam("job_key"), _JOB.c.state.in_(("done", "failed")))
+    .values(key=None)
+)
+_INSERT_JOB = insert(_JOB).returning(_JOB.c.id)
+_INSERT_KEYED_JOB: dict[str, Insert] = {}
+
+
+def _insert_keyed_job(dialect: str) -> Insert:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id`` for ``dialect``, built once."""
+    stmt = _INSERT_KEYED_JOB.get(dialect)
+    if stmt is None:
+        stmt = _dialect_insert(dialect)(_JOB).on_conflict_do_nothing(index_elements=["key"])
+        stmt = _INSERT_KEYED_JOB.setdefault(dialect, stmt.returning(_JOB.c.id))
+    return stmt
 
 
 class InProcessBackend:
@@ -129,18 +154,12 @@ class InProcessBackend:
             "created_at": now,
         }
         with transaction():
+            conn = session.connection()
             if key is not None:
-                # A finished job gives its key up, so the same work can be queued again later.
-                session.execute(
-                    update(Job)
-                    .where(Job.key == key, Job.state.in_(("done", "failed")))
-                    .values(key=None)
-                    .execution_options(synchronize_session=False)
-                )
-                stmt = _insert_ignoring(Job, values, ["key"])
+                conn.execute(_FREE_KEY, {"job_key": key})
+                job_id = conn.execute(_insert_keyed_job(conn.dialect.name), values).scalar()
             else:
-                stmt = insert(Job).values(values)
-            job_id = session.execute(stmt.returning(Job.id)).scalar()
+                job_id = conn.execute(_INSERT_JOB, values).scalar()
             if job_id is None:
                 return None
             if self.app.config.get("JOBS_EAGER") and values["run_at"] <= now:

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from frontdesk.channels.base import IncomingAttachment
 from frontdesk.db import emit_after_commit, session, transaction, utcnow
@@ -20,7 +19,7 @@ from frontdesk.services.attachments import check_attachments, store_attachments
 from frontdesk.services.errors import ValidationFailed
 from frontdesk.services.history import record_event
 from frontdesk.services.html import html_to_text, sanitize_html
-from frontdesk.services.rows import insert_now
+from frontdesk.services.rows import insert_now, new_model
 from frontdesk.services.validation import clean_body, first_status_in
 
 log = logging.getLogger(__name__)
@@ -111,7 +110,8 @@ def append_message(
     """The write half of :func:`add_message`, for content :func:`check_message_body` checked."""
     with transaction():
         now = created_at or utcnow()
-        message = Message(
+        message = new_model(
+            Message,
             kind=kind,
             channel=channel,
             author=author,
@@ -128,7 +128,7 @@ def append_message(
         if kind == "agent":
             hook().outbound_message_prepare(ticket=ticket, message=message, actor=actor)
         insert_now(message)
-        loaded = inspect(ticket).dict.get("messages")
+        loaded = instance_state(ticket).dict.get("messages")
         if loaded is not None:  # otherwise the next read loads them, this one included
             set_committed_value(ticket, "messages", [*loaded, message])
         store_attachments(message, body.attachments)

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import Text, bindparam, cast, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import Insert
 
-from frontdesk.db import in_transaction, session, transaction
+from frontdesk.db import get_db, in_transaction, session, transaction
 from frontdesk.models import ROLES, Organization, Queue, User
 from frontdesk.services import custom_fields as cf
 from frontdesk.services.errors import Conflict, ValidationFailed
-from frontdesk.services.rows import insert_now
+from frontdesk.services.rows import insert_now, mark_inserted, new_model, new_row
 from frontdesk.services.validation import clean_text
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
@@ -95,7 +98,7 @@ def create_user(
             password_hash=password_hash,
             language=language,
             timezone=timezone,
-            organization=organization,
+            organization=organization or organization_for_email(email),
             queues=queues,
             vip=vip,
         )
@@ -113,7 +116,10 @@ def _add_user(
     queues: Sequence[Queue] = (),
     vip: bool = False,
 ) -> User:
-    """Insert a user whose email, name and role are already checked (inside a transaction)."""
+    """Insert a user whose email, name and role are already checked (inside a transaction).
+
+    ``organization`` is the user's, already looked up (see :func:`organization_for_email`).
+    """
     user = User(
         email=email,
         name=name,
@@ -121,7 +127,7 @@ def _add_user(
         password_hash=password_hash,
         language=language,
         timezone=timezone,
-        organization=organization or organization_for_email(email),
+        organization=organization,
         vip=vip,
         plugin_data={},
     )
@@ -198,14 +204,30 @@ def organization_for_email(email: str) -> Organization | None:
     domain = email.rpartition("@")[2].lower()
     if not domain:
         return None
-    if domain.isascii():
-        # ``domains`` is a JSON list, so its text holds each domain as a quoted JSON string:
-        # the database skips every organization whose text cannot contain this one, and no
-        # model is built for the others. The exact check below still decides.
-        quoted = json.dumps(domain).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        rows = session.connection().execute(_ORG_DOMAINS_LIKE, {"pattern": f"%{quoted}%"})
+    pattern = _domain_pattern(domain)
+    if pattern is not None:
+        rows = session.connection().execute(_ORG_DOMAINS_LIKE, {"pattern": pattern})
     else:
         rows = session.connection().execute(_ORG_DOMAINS)
+    return _claiming(domain, rows)
+
+
+def _domain_pattern(domain: str) -> str | None:
+    """A LIKE pattern the JSON text of every ``domains`` list holding ``domain`` matches.
+
+    ``domains`` is a JSON list, so its text holds each domain as a quoted JSON string: the
+    database skips every organization whose text cannot contain this one, and no model is built
+    for the others. :func:`_claiming` still decides. ``None`` beyond ASCII, where the JSON text
+    holds escapes.
+    """
+    if not domain.isascii():
+        return None
+    quoted = json.dumps(domain).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{quoted}%"
+
+
+def _claiming(domain: str, rows: Iterable[Any]) -> Organization | None:
+    """The first organization of ``(id, domains)`` rows whose domains hold ``domain``."""
     for org_id, domains in rows:
         if domain in [d.lower() for d in domains or []]:
             return session.get(Organization, org_id)
@@ -240,15 +262,75 @@ def authenticate(email: str, password: str) -> User | None:
 def get_or_create_customer(email: str, name: str = "", language: str | None = None) -> User:
     """The user with ``email``, created as a customer on first contact."""
     email = normalize_email(email)
-    user = find_user_by_email(email)
-    if user is not None:
-        return user
     if not in_transaction():
+        user = find_user_by_email(email)
+        if user is not None:
+            return user
         # Looked up outside any transaction: someone may have added the address since.
         return create_user(email=email, name=name, role="customer", language=language)
-    # Inside the caller's transaction the lookup above is the check; do not repeat it.
+    # Inside the caller's transaction the INSERT is the check: it writes nothing when the
+    # address is taken, and only then is the user looked up.
     name = clean_text("name", name, max_length=200)
-    return _add_user(email=email, name=name, role="customer", language=language)
+    user = _insert_customer(email, name, language) or find_user_by_email(email)
+    assert user is not None  # the INSERT skipped the row: the address is taken
+    return user
+
+
+def _insert_customer(email: str, name: str, language: str | None) -> User | None:
+    """A new customer with the (normalised) ``email``, or ``None`` if a user has the address.
+
+    One statement: the INSERT skips a row whose address is taken, and finds the organization
+    that claims the domain itself (checked here afterwards, see :func:`_claiming`).
+    """
+    if session.autoflush:  # as an ORM query would: users and organizations not yet written count
+        session.flush()
+    user = new_model(User, email=email, name=name, role="customer", language=language)
+    row = new_row(user)
+    domain = email.rpartition("@")[2].lower()
+    pattern = _domain_pattern(domain)
+    params = dict(row.values)
+    if pattern is None:  # the database cannot narrow the organizations down: look here
+        organization = organization_for_email(email)
+        params["organization_id"] = organization.id if organization else None
+    else:
+        del params["organization_id"]
+        params["pattern"] = pattern
+    statement = _customer_insert(get_db().dialect, computed=pattern is not None)
+    returned = session.connection().execute(statement, params).mappings().first()
+    if returned is None:
+        return None
+    mark_inserted(row, returned)
+    if pattern is not None and user.organization_id is not None:
+        organization = session.get(Organization, user.organization_id)
+        if organization is None or domain not in [d.lower() for d in organization.domains or []]:
+            # The JSON text matched, but no domain of the list is this one.
+            user.organization = organization_for_email(email)
+    set_committed_value(user, "queues", [])  # known to be none: reading them costs nothing
+    return user
+
+
+# The organization claiming a domain as far as the JSON text of ``domains`` tells (see
+# _domain_pattern): the lowest id whose text holds the quoted domain.
+_CLAIMED_BY = (
+    select(_org.c.id)
+    .where(
+        _org.c.domains.is_not(None),
+        func.lower(cast(_org.c.domains, Text)).like(bindparam("pattern"), "\\"),
+    )
+    .order_by(_org.c.id)
+    .limit(1)
+    .scalar_subquery()
+)
+
+
+@functools.cache
+def _customer_insert(dialect: str, *, computed: bool) -> Insert:
+    """INSERT of a user that skips a taken address (``computed``: its organization in SQL)."""
+    user = User.__table__
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(user)
+    if computed:
+        statement = statement.values(organization_id=_CLAIMED_BY)
+    return statement.on_conflict_do_nothing().returning(user.c.id, user.c.organization_id)
 
 
 def create_organization(

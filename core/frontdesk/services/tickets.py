@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from frontdesk.channels.base import IncomingAttachment
 from frontdesk.db import emit_after_commit, session, transaction, utcnow
@@ -26,7 +26,7 @@ from frontdesk.services.messages import (
     check_message_body,
     check_message_kind,
 )
-from frontdesk.services.rows import insert_now
+from frontdesk.services.rows import insert_now, new_model
 from frontdesk.services.validation import (
     clean_priority,
     clean_subject,
@@ -105,7 +105,8 @@ def create_ticket(
     body = check_message_body(body_text, body_html, attachments)
     with transaction(), history_batch():
         now = created_at or utcnow()
-        ticket = Ticket(
+        ticket = new_model(
+            Ticket,
             subject=subject,
             priority=priority,
             status=status,
@@ -119,9 +120,6 @@ def create_ticket(
             updated_at=now,
             custom_fields={},
             plugin_data={},
-            # A new ticket has none: set, so reading them later costs no query.
-            watchers=[],
-            tags=[],
         )
         data = {"tags": list(tags), "custom_fields": dict(custom_fields or {})}
         hook().ticket_prepare(ticket=ticket, data=data, actor=actor)
@@ -134,7 +132,11 @@ def create_ticket(
         if tag_names:
             _set_tags(ticket, tag_names)
         insert_now(ticket)
-        set_committed_value(ticket, "messages", [])  # none yet: the first is added below
+        # A new ticket has none of these (tags: unless just set): loaded, reading them later
+        # costs no query. The first message is added below.
+        for collection in ("messages", "watchers", "tags"):
+            if collection not in instance_state(ticket).dict:
+                set_committed_value(ticket, collection, [])
         record_event(
             ticket,
             "created",
