@@ -39,6 +39,10 @@ def private_imports(path: Path) -> list[str]:
         for name in names:
             if (name == "frontdesk" or name.startswith("frontdesk.")) and name not in PUBLIC:
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {name}")
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in PUBLIC:
+            for alias in node.names:  # a public module's private names are not public either
+                if alias.name.startswith("_"):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name}")
     return found
 
 

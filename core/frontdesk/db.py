@@ -43,6 +43,7 @@ __all__ = [
     "get_db",
     "in_transaction",
     "run_migrations",
+    "savepoint",
     "session",
     "transaction",
     "utcnow",
@@ -189,8 +190,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _json_loads(text: str) -> Any:
-    # Most JSON columns (custom fields, plugin data) hold an empty object: skip the parser.
-    return {} if text == "{}" else json.loads(text)
+    # Most JSON columns (custom fields, plugin data, a queue's field definitions) hold an empty
+    # object or list: skip the parser.
+    if text == "{}":
+        return {}
+    return [] if text == "[]" else json.loads(text)
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -464,6 +468,27 @@ def transaction() -> Iterator[Session]:
                     target(**kwargs)
                 else:
                     fire_event(target, **kwargs)
+
+
+@contextlib.contextmanager
+def savepoint() -> Iterator[Session]:
+    """Run a block in a SAVEPOINT of the current :func:`transaction`.
+
+    An exception undoes the block alone: its changes and the events and after-commit calls it
+    queued are dropped, the rest of the transaction stays and the exception propagates. For work
+    that shares one transaction but must fail item by item (a batch of inbound mail).
+    """
+    sess = _current_session()
+    if sess.info.get(_DEPTH, 0) == 0:
+        raise RuntimeError("savepoint() runs inside a transaction() block")
+    pending = sess.info.setdefault(_PENDING, [])
+    queued = len(pending)
+    try:
+        with sess.begin_nested():
+            yield sess
+    except BaseException:
+        del pending[queued:]
+        raise
 
 
 def run_migrations() -> None:

@@ -18,20 +18,20 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from frontdesk.db import session, utcnow
+from frontdesk.db import session
 from frontdesk.models import Ticket
 from frontdesk.services import ServiceError
 
-from .ingest import TRANSIENT, TemporaryFailure, ingest_raw, reprocess
+from .batch import Outcome, ingest_grouped
+from .ingest import TRANSIENT, TemporaryFailure, reprocess
 from .models import OUTCOMES, InboundRecord, Mailbox
+from .txn import read
 
 EX_OK, EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL, EX_CONFIG = 0, 65, 66, 75, 78
 
@@ -54,15 +54,18 @@ def _app_context() -> Iterator[Flask]:
         yield app
 
 
+_TICKET_NUMBER = select(Ticket.__table__.c.number).where(Ticket.__table__.c.id == bindparam("id"))
+
+
 def outcome_row(record: InboundRecord, **extra: Any) -> dict[str, Any]:
     """One outcome as printed by the CLI (and as a JSON line with ``--json``)."""
-    ticket = session.get(Ticket, record.ticket_id) if record.ticket_id else None
+    number = read(_TICKET_NUMBER, id=record.ticket_id).scalar() if record.ticket_id else None
     return {
         **extra,
         "id": record.id,
         "outcome": record.outcome,
         "reason": record.reason,
-        "ticket": ticket.number if ticket is not None else None,
+        "ticket": number,
         "mailbox_id": record.mailbox_id,
         "message_id": record.message_id,
         "sender": record.sender,
@@ -98,34 +101,31 @@ def email() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per message.")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))
 def ingest_cmd(mailbox_key: str | None, as_json: bool, files: tuple[str, ...]) -> None:
-    """Take in mail: each FILE is one message; no FILE (or -) reads one from standard input."""
+    """Take in mail: each FILE is one message; no FILE (or -) reads one from standard input.
+
+    Many FILEs are committed in groups (see ``frontdesk_email.batch``); each outcome is printed
+    once its group is committed.
+    """
     status = EX_OK
+
+    def publish(outcomes: list[Outcome]) -> None:
+        nonlocal status
+        for outcome in outcomes:
+            if outcome.record is not None:
+                seen = outcome.seen_before
+                _emit(outcome_row(outcome.record, file=outcome.name, seen_before=seen), as_json)
+                continue
+            _emit({"file": outcome.name, "outcome": "error", "reason": outcome.error}, as_json)
+            # A message to retry outranks a file that could not be read.
+            status = max(status, EX_TEMPFAIL if outcome.retry else EX_NOINPUT)
+
     with _app_context():
         mailbox_id = _mailbox_id(mailbox_key, as_json)
-        for name in files or ("-",):
-            try:
-                raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-            except OSError as exc:
-                _emit({"file": name, "outcome": "error", "reason": f"cannot read: {exc}"}, as_json)
-                status = EX_NOINPUT
-                continue
-            started = utcnow()
-            try:
-                mailbox = session.get(Mailbox, mailbox_id) if mailbox_id else None
-                record = ingest_raw(raw, mailbox=mailbox, source="pipe")
-                row = outcome_row(record, file=name, seen_before=_before(record, started))
-            except (TemporaryFailure, *TRANSIENT) as exc:
-                _fail(f"temporary failure, try again later: {exc}", EX_TEMPFAIL, as_json, file=name)
-            except Exception as exc:  # a bug: say so, and let the MTA keep the message
-                reason = f"internal error: {type(exc).__name__}: {exc}"
-                _fail(reason, EX_TEMPFAIL, as_json, file=name)
-            _emit(row, as_json)
-            session.expunge_all()  # keep memory flat over thousands of files
+        try:
+            ingest_grouped(files or ("-",), mailbox_id, publish)
+        except TemporaryFailure:
+            sys.exit(EX_TEMPFAIL)  # the inputs not committed were reported as such
     sys.exit(status)
-
-
-def _before(record: InboundRecord, started: datetime) -> bool:
-    return record.received_at is not None and record.received_at < started
 
 
 def _mailbox_id(key: str | None, as_json: bool) -> int | None:

@@ -5,14 +5,17 @@ Order matters for crash safety. The raw bytes go to content-addressed storage fi
 outcome are committed together afterwards. A run killed anywhere leaves either nothing, or a
 pending record that the next run (same bytes, same mailbox, or same IMAP UID) picks up and
 finishes, or a finished record that the next run returns unchanged.
+
+Called inside a transaction of its caller (a batch of piped mail, see :mod:`.batch`), the record
+and its outcome join that transaction instead: they become durable together when the caller
+commits, and a crash before then leaves nothing of them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from flask import current_app, g
@@ -22,7 +25,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from frontdesk.channels.base import InboundOutcome
-from frontdesk.db import session, transaction, utcnow
+from frontdesk.db import in_transaction, savepoint, session, transaction, utcnow
+from frontdesk.models import Ticket
 from frontdesk.services import (
     ServiceError,
     find_user_by_email,
@@ -32,7 +36,9 @@ from frontdesk.services import (
 )
 
 from .models import InboundRecord, Mailbox
+from .notifications import acknowledge_opened
 from .parsing import Limits, MailRejected, ParsedMail, parse_mail
+from .records import first_with_message_id, insert_record, same_bytes, update_record
 from .schemas import inbound_settings
 
 log = logging.getLogger(__name__)
@@ -60,16 +66,16 @@ def ingest_raw(
     Problems with the message itself end in a recorded ``rejected`` outcome; only an unavailable
     database or blob store raises (:class:`TemporaryFailure`).
     """
-    digest = hashlib.sha256(raw).hexdigest()
-    with _source("email"):
+    with history_source("email"):
         try:
-            write_blob(raw)
-            record = _claim(digest, len(raw), mailbox, source, uidvalidity, imap_uid)
+            digest = write_blob(raw)
+            record, claimed_here = _claim(digest, len(raw), mailbox, source, uidvalidity, imap_uid)
             if record.outcome == "pending":
-                process(record, raw)
+                process(record, raw, claimed_here=claimed_here)
             return record
         except TRANSIENT as exc:
-            _rollback_quietly()
+            if not in_transaction():  # else the caller's transaction is the caller's to end
+                _rollback_quietly()
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
 
 
@@ -81,7 +87,7 @@ def reprocess(record: InboundRecord) -> InboundRecord:
         raw = read_blob(record.raw_sha256)
     except FileNotFoundError:
         raise ServiceError(f"the raw bytes of inbound message #{record.id} are missing") from None
-    with _source("email"):
+    with history_source("email"):
         try:
             with transaction():
                 fresh = InboundRecord(
@@ -111,27 +117,32 @@ def _claim(
     source: str,
     uidvalidity: int | None,
     imap_uid: int | None,
-) -> InboundRecord:
-    """The record of this delivery: an existing one (same UID, or same bytes) or a new one."""
+) -> tuple[InboundRecord, bool]:
+    """The record of this delivery: an existing one (same UID, or same bytes) or a new one.
+
+    The flag says whether the record is new and not yet committed: then no other run can see
+    it, let alone be finishing it.
+    """
     mailbox_id = mailbox.id if mailbox is not None else None
+    nested = in_transaction()
     for attempt in range(2):
         existing = _existing(digest, mailbox_id, uidvalidity, imap_uid)
         if existing is not None:
-            return existing
+            return existing, False
+        # Only an IMAP UID can collide; inside the caller's transaction a collision must not
+        # spoil the rest of it.
+        guard = savepoint() if nested and imap_uid is not None else nullcontext()
         try:
-            with transaction():
-                record = InboundRecord(
+            with transaction(), guard:
+                record = insert_record(
                     mailbox_id=mailbox_id,
                     source=source,
                     uidvalidity=uidvalidity,
                     imap_uid=imap_uid,
                     raw_sha256=digest,
                     raw_size=size,
-                    outcome="pending",
-                    flags={},
                 )
-                session.add(record)
-            return record
+            return record, nested
         except IntegrityError:
             if attempt:
                 raise
@@ -150,16 +161,16 @@ def _existing(
                 InboundRecord.imap_uid == imap_uid,
             )
         )
-    query = select(InboundRecord).where(
-        InboundRecord.raw_sha256 == digest, InboundRecord.source != "reprocess"
-    )
-    if mailbox_id is not None:
-        query = query.where(InboundRecord.mailbox_id == mailbox_id)
-    return session.scalar(query.order_by(InboundRecord.id).limit(1))
+    return same_bytes(digest, mailbox_id)
 
 
-def process(record: InboundRecord, raw: bytes, *, reprocessing: bool = False) -> None:
-    """Parse and hand over one recorded message; always leaves the record with an outcome."""
+def process(
+    record: InboundRecord, raw: bytes, *, reprocessing: bool = False, claimed_here: bool = False
+) -> None:
+    """Parse and hand over one recorded message; always leaves the record with an outcome.
+
+    ``claimed_here``: the record was created in the current, uncommitted transaction.
+    """
     settings = inbound_settings()
     limits = Limits(
         max_parts=settings["MAX_MIME_PARTS"],
@@ -179,26 +190,51 @@ def process(record: InboundRecord, raw: bytes, *, reprocessing: bool = False) ->
         log.exception("inbound message #%s could not be parsed", record.id)
         _finish_alone(record, "rejected", f"could not parse the message: {_brief(exc)}")
         return
-    try:
-        with transaction():
+    with transaction():
+        if not claimed_here:
             # Another run may be finishing the same record: the row lock (PostgreSQL) or the
             # write lock (SQLite) orders us after it, and then there is nothing left to do.
             session.refresh(record, with_for_update=True)
             if record.outcome != "pending":
                 return
-            flags = _prepare(record, parsed, reprocessing)
-            outcome = receive_inbound(parsed.message)
-            _finish(record, parsed, outcome, flags)
+        try:
+            with savepoint():  # a failure undoes the ticket change only, not the record
+                flags, mailbox_id = _prepare(record, parsed, reprocessing)
+                outcome = receive_inbound(parsed.message)
+                _finish(record, parsed, outcome, flags, mailbox_id)
+        except TRANSIENT:
+            raise
+        except Exception as exc:
+            log.exception("inbound message #%s failed", record.id)
+            session.refresh(record)  # as the database has it again
+            _finish_alone(record, "rejected", f"internal error: {_brief(exc)}", parsed)
+            return
+        if outcome.action == "created":
+            _acknowledge(outcome.ticket)
+
+
+def _acknowledge(ticket: Ticket) -> None:
+    """Queue the acknowledgement together with the new ticket, in the same transaction.
+
+    A failure here costs the acknowledgement, never the message: the ``ticket_created`` hook
+    tries again after the commit.
+    """
+    try:
+        with savepoint():
+            acknowledge_opened(ticket)
     except TRANSIENT:
         raise
-    except Exception as exc:
-        _rollback_quietly()
-        log.exception("inbound message #%s failed", record.id)
-        _finish_alone(record, "rejected", f"internal error: {_brief(exc)}", parsed)
+    except Exception:
+        log.exception("ticket %s: the acknowledgement could not be queued", ticket.number)
 
 
-def _prepare(record: InboundRecord, parsed: ParsedMail, reprocessing: bool) -> dict[str, Any]:
-    """Fill in the message's mailbox facts; flag a Message-ID reused for a different body."""
+def _prepare(
+    record: InboundRecord, parsed: ParsedMail, reprocessing: bool
+) -> tuple[dict[str, Any], int | None]:
+    """Fill in the message's mailbox facts; flag a Message-ID reused for a different body.
+
+    Returns the flags to record and the mailbox the message came to.
+    """
     message = parsed.message
     message.meta["inbound_id"] = record.id
     if reprocessing:
@@ -208,30 +244,19 @@ def _prepare(record: InboundRecord, parsed: ParsedMail, reprocessing: bool) -> d
         flags["notes"] = parsed.notes
     if parsed.message_id_derived:
         flags["derived_message_id"] = True
-    mailbox = session.get(Mailbox, record.mailbox_id) if record.mailbox_id else None
+    mailbox_id = record.mailbox_id
+    mailbox = session.get(Mailbox, mailbox_id) if mailbox_id else None
     if mailbox is None and parsed.recipients:
         mailbox = session.scalar(
             select(Mailbox).where(func.lower(Mailbox.from_address).in_(parsed.recipients))
         )
     if mailbox is not None:
-        record.mailbox_id = mailbox.id
+        mailbox_id = mailbox.id
         if mailbox.default_queue is not None:
             message.queue_key = mailbox.default_queue.key
         if mailbox.default_language and not _known_language(message.sender_email):
             message.language = mailbox.default_language
-    first = session.scalar(
-        select(InboundRecord)
-        .where(
-            InboundRecord.message_id == parsed.message_id,
-            InboundRecord.mailbox_id == record.mailbox_id
-            if record.mailbox_id is not None
-            else InboundRecord.mailbox_id.is_(None),
-            InboundRecord.id != record.id,
-            InboundRecord.body_sha256.is_not(None),
-        )
-        .order_by(InboundRecord.id)
-        .limit(1)
-    )
+    first = first_with_message_id(parsed.message_id, mailbox_id, other_than=record.id)
     if first is not None and first.body_sha256 != parsed.body_sha256:
         # Same Message-ID, different content: keep it (the core would call it a duplicate under
         # the plain id) and say so; the suffix is stable, so a re-delivery of it still dedupes.
@@ -240,7 +265,7 @@ def _prepare(record: InboundRecord, parsed: ParsedMail, reprocessing: bool) -> d
             f"Message-ID {parsed.message_id} was first received as inbound #{first.id} with a "
             "different body; kept as a separate message"
         )
-    return flags
+    return flags, mailbox_id
 
 
 def _known_language(email: str | None) -> bool:
@@ -252,43 +277,52 @@ def _known_language(email: str | None) -> bool:
 
 
 def _finish(
-    record: InboundRecord, parsed: ParsedMail, outcome: InboundOutcome, flags: dict[str, Any]
+    record: InboundRecord,
+    parsed: ParsedMail,
+    outcome: InboundOutcome,
+    flags: dict[str, Any],
+    mailbox_id: int | None,
 ) -> None:
-    _describe_mail(record, parsed)
     ticket = outcome.ticket
     reason = outcome.reason
     if outcome.action == "duplicate" and ticket is not None:
         reason = f"same Message-ID as a message already on {ticket.number}"
     elif outcome.action == "created" and not reason:
         reason = "new ticket"
-    record.outcome = outcome.action
-    record.reason = reason[:4000]
     bounced = parsed.message.meta.get("bounce_ticket_id")  # a bounce names the ticket it is about
-    record.ticket_id = ticket.id if ticket is not None else bounced
-    record.ticket_message_id = outcome.message.id if outcome.message is not None else None
-    record.flags = {**(record.flags or {}), **flags}
-    record.processed_at = utcnow()
+    update_record(
+        record,
+        **_description(parsed),
+        mailbox_id=mailbox_id,
+        outcome=outcome.action,
+        reason=reason[:4000],
+        ticket_id=ticket.id if ticket is not None else bounced,
+        ticket_message_id=outcome.message.id if outcome.message is not None else None,
+        flags={**(record.flags or {}), **flags},
+        processed_at=utcnow(),
+    )
 
 
-def _describe_mail(record: InboundRecord, parsed: ParsedMail) -> None:
+def _description(parsed: ParsedMail) -> dict[str, Any]:
+    """What the record says about the mail itself."""
     message = parsed.message
-    record.message_id = parsed.message_id[:998]
-    record.body_sha256 = parsed.body_sha256
-    record.sender = (message.sender_email or "")[:320] or None
-    record.subject = message.subject
+    return {
+        "message_id": parsed.message_id[:998],
+        "body_sha256": parsed.body_sha256,
+        "sender": (message.sender_email or "")[:320] or None,
+        "subject": message.subject,
+    }
 
 
 def _finish_alone(
     record: InboundRecord, outcome: str, reason: str, parsed: ParsedMail | None = None
 ) -> None:
     """Record an outcome reached without the core (rejections before or after a failure)."""
+    described = _description(parsed) if parsed is not None else {}
     with transaction():
-        record = session.get(InboundRecord, record.id)
-        if parsed is not None:
-            _describe_mail(record, parsed)
-        record.outcome = outcome
-        record.reason = reason[:4000]
-        record.processed_at = utcnow()
+        update_record(
+            record, **described, outcome=outcome, reason=reason[:4000], processed_at=utcnow()
+        )
 
 
 def _brief(exc: BaseException) -> str:
@@ -304,7 +338,7 @@ def _rollback_quietly() -> None:
 
 
 @contextmanager
-def _source(name: str) -> Iterator[None]:
+def history_source(name: str) -> Iterator[None]:
     """Mark history written meanwhile as coming from this channel."""
     before = g.get("frontdesk_source")
     g.frontdesk_source = name

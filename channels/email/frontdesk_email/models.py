@@ -66,6 +66,7 @@ class InboundRecord(Model):
         Index("ix_email__inbound_raw", "raw_sha256", "mailbox_id"),
         Index("ix_email__inbound_sender", "sender", "received_at"),
         Index("ix_email__inbound_outcome", "outcome", "id"),
+        Index("ix_email__inbound_ticket", "ticket_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from typing import Any
+from weakref import WeakSet
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, case, func, insert, inspect, select
 
 from frontdesk.db import session, transaction, utcnow
 from frontdesk.jobs import PeriodicTask, enqueue
@@ -33,26 +34,47 @@ from .outbound import (
     status_label,
     template_context,
 )
+from .txn import per_transaction, read
 
 log = logging.getLogger(__name__)
+_DECIDED = "frontdesk_email.acknowledgement_decided"
 NOTIFY_JOB = "frontdesk_email.notifications.send_notification"
 REMINDER_TASK = PeriodicTask(
     name="email.reminders", func="frontdesk_email.notifications.send_pending_reminders", seconds=900
 )
 
 
+_outbound = OutboundMessageId.__table__
+_tickets = Ticket.__table__
+_INSERT_OUTBOUND = insert(_outbound)
+# Of a customer's acknowledgements: how many are on one ticket, and how many since a moment.
+_ACKNOWLEDGEMENTS = (
+    select(
+        func.count(case((_outbound.c.ticket_id == bindparam("ticket_id"), 1))),
+        func.count(case((_outbound.c.sent_at >= bindparam("since"), 1))),
+    )
+    .select_from(_outbound.join(_tickets, _tickets.c.id == _outbound.c.ticket_id))
+    .where(
+        _tickets.c.customer_id == bindparam("customer_id"),
+        _outbound.c.kind == "acknowledgement",
+    )
+)
+
+
 def queue_notification(ticket: Ticket, kind: str, **params: Any) -> int | None:
-    """Record a Message-ID for an automatic mail of ``kind`` and queue the job that sends it."""
+    """Record a Message-ID for an automatic mail of ``kind`` and queue the job that sends it.
+
+    Nothing is rendered here: the job renders the template when it sends.
+    """
     mailbox = mailbox_for(ticket)
     if mailbox is None:
         log.warning("ticket %s: no mailbox can send its %s mail", ticket.number, kind)
         return None
     with transaction():
-        row = OutboundMessageId(message_id=new_message_id(mailbox), ticket_id=ticket.id, kind=kind)
-        session.add(row)
-        session.flush()
-        enqueue(NOTIFY_JOB, key=f"email:notify:{row.id}", outbound_id=row.id, **params)
-    return row.id
+        row = {"message_id": new_message_id(mailbox), "ticket_id": ticket.id, "kind": kind}
+        outbound_id = session.connection().execute(_INSERT_OUTBOUND, row).inserted_primary_key[0]
+        enqueue(NOTIFY_JOB, key=f"email:notify:{outbound_id}", outbound_id=outbound_id, **params)
+    return outbound_id
 
 
 def send_notification(outbound_id: int, **params: Any) -> None:
@@ -100,39 +122,55 @@ def send_notification(outbound_id: int, **params: Any) -> None:
         )
 
 
-def _our_addresses() -> set[str]:
-    return {a.casefold() for a in session.scalars(select(Mailbox.from_address)) if a}
+def _our_addresses() -> frozenset[str]:
+    return per_transaction(
+        "mailbox_addresses_casefolded",
+        lambda: frozenset(a.casefold() for a in session.scalars(select(Mailbox.from_address)) if a),
+    )
 
 
 def on_ticket_created(ticket: Ticket) -> None:
-    """Acknowledge a ticket opened by an inbound mail, at most once per ticket."""
+    """Acknowledge a ticket opened by an inbound mail, at most once per ticket.
+
+    The ingest pipeline decides about the tickets it opens before they are committed (see
+    :func:`acknowledge_opened`); those are not looked at again.
+    """
+    decided = session.info.get(_DECIDED)
+    if decided is not None and ticket in decided:
+        decided.discard(ticket)
+        return
+    acknowledge(ticket)
+
+
+def acknowledge_opened(ticket: Ticket) -> None:
+    """:func:`acknowledge` a ticket the ingest pipeline just opened, in the same transaction.
+
+    The acknowledgement becomes durable with the ticket, and the hook after the commit has
+    nothing left to decide. (Remembered per object: a ticket whose transaction rolls back
+    never reaches the hook, and a new ticket is a new object.)
+    """
+    acknowledge(ticket)
+    session.info.setdefault(_DECIDED, WeakSet()).add(ticket)
+
+
+def acknowledge(ticket: Ticket) -> None:
+    """Queue the acknowledgement of ``ticket`` if it is due, in the current transaction if any.
+
+    Only the decision and the Message-ID are made here; the job renders the template and sends.
+    """
     if ticket.channel != "email" or not settings()["ACKNOWLEDGE"]:
         return
-    first = session.scalars(
-        select(Message).where(Message.ticket_id == ticket.id).order_by(Message.id).limit(1)
-    ).first()
     customer = ticket.customer
-    if first is None or first.kind != "customer" or first.channel != "email":
-        return  # opened by an agent or another channel: nobody wrote to us
-    if customer is None or not customer.email or customer.email.casefold() in _our_addresses():
-        return  # never answer ourselves
-    already = session.scalar(
-        select(OutboundMessageId.id).where(
-            OutboundMessageId.ticket_id == ticket.id, OutboundMessageId.kind == "acknowledgement"
-        )
-    )
-    if already is not None:
+    if customer is None or not customer.email:
         return
+    acknowledged, recent = _acknowledgements(ticket, customer)
+    if acknowledged:
+        return
+    if not _opened_by_customer_mail(ticket):
+        return  # opened by an agent or another channel: nobody wrote to us
+    if customer.email.casefold() in _our_addresses():
+        return  # never answer ourselves
     limit = settings()["ACKNOWLEDGE_PER_HOUR"]
-    recent = session.scalar(
-        select(func.count(OutboundMessageId.id))
-        .join(Ticket, Ticket.id == OutboundMessageId.ticket_id)
-        .where(
-            Ticket.customer_id == customer.id,
-            OutboundMessageId.kind == "acknowledgement",
-            OutboundMessageId.sent_at >= utcnow() - timedelta(hours=1),
-        )
-    )
     if recent >= limit:
         log.info(
             "ticket %s: %s got %s acknowledgements this hour; no more",
@@ -142,6 +180,32 @@ def on_ticket_created(ticket: Ticket) -> None:
         )
         return
     queue_notification(ticket, "acknowledgement")
+
+
+def _opened_by_customer_mail(ticket: Ticket) -> bool:
+    """Whether the ticket's first message is a customer's mail."""
+    loaded = inspect(ticket).dict.get("messages")
+    if loaded:  # a ticket just opened still has its messages in memory
+        first: Any = loaded[0]
+    else:
+        first = session.execute(
+            select(Message.kind, Message.channel)
+            .where(Message.ticket_id == ticket.id)
+            .order_by(Message.id)
+            .limit(1)
+        ).first()
+    return first is not None and first.kind == "customer" and first.channel == "email"
+
+
+def _acknowledgements(ticket: Ticket, customer: User) -> tuple[bool, int]:
+    """Whether ``ticket`` was acknowledged, and how often ``customer`` was within the hour."""
+    acknowledged, recent = read(
+        _ACKNOWLEDGEMENTS,
+        ticket_id=ticket.id,
+        customer_id=customer.id,
+        since=utcnow() - timedelta(hours=1),
+    ).one()
+    return acknowledged > 0, recent
 
 
 def on_status_changed(ticket: Ticket, old: str, new: str, actor: User | None) -> None:

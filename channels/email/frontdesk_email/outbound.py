@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from frontdesk.channels.base import Channel
 from frontdesk.db import session, transaction, utcnow
@@ -27,6 +27,7 @@ from .i18n import _l
 from .mailtemplates import render
 from .models import InboundRecord, Mailbox, OutboundMessageId
 from .smtp import send_mail
+from .txn import read
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,28 @@ class EmailChannel(Channel):
         return send_reply(ticket, message)
 
 
+_mailboxes = Mailbox.__table__
+_records = InboundRecord.__table__
+_can_send = _mailboxes.c.smtp_host.is_not(None)
+_active = (_mailboxes.c.is_active.is_(True), _can_send)
+_MAILBOX_BY_KEY = (
+    select(_mailboxes.c.id).where(_mailboxes.c.key == bindparam("key"), _can_send).limit(1)
+)
+_MAILBOX_OF_FIRST_MAIL = (
+    select(_mailboxes.c.id)
+    .join(_records, _records.c.mailbox_id == _mailboxes.c.id)
+    .where(_records.c.ticket_id == bindparam("ticket_id"), _can_send)
+    .order_by(_records.c.id)
+    .limit(1)
+)
+_MAILBOX_OF_QUEUE = (
+    select(_mailboxes.c.id)
+    .where(_mailboxes.c.default_queue_id == bindparam("queue_id"), *_active)
+    .limit(1)
+)
+_FIRST_ACTIVE_MAILBOX = select(_mailboxes.c.id).where(*_active).order_by(_mailboxes.c.id).limit(1)
+
+
 def mailbox_for(ticket: Ticket) -> Mailbox | None:
     """The mailbox that speaks for ``ticket``: where its mail came in, else a configured one.
 
@@ -49,30 +72,21 @@ def mailbox_for(ticket: Ticket) -> Mailbox | None:
     inbound mail, the mailbox whose default queue is the ticket's queue, ``DEFAULT_MAILBOX``,
     then the first active mailbox that can send.
     """
-    can_send = Mailbox.smtp_host.is_not(None)
     key = ((ticket.plugin_data or {}).get("email") or {}).get("mailbox")
-    candidates = []
+    candidates: list[tuple[Select, dict[str, Any]]] = []
     if key:
-        candidates.append(select(Mailbox).where(Mailbox.key == key, can_send))
-    candidates.append(
-        select(Mailbox)
-        .join(InboundRecord, InboundRecord.mailbox_id == Mailbox.id)
-        .where(InboundRecord.ticket_id == ticket.id, can_send)
-        .order_by(InboundRecord.id)
-    )
-    active = (Mailbox.is_active.is_(True), can_send)
+        candidates.append((_MAILBOX_BY_KEY, {"key": key}))
+    candidates.append((_MAILBOX_OF_FIRST_MAIL, {"ticket_id": ticket.id}))
     if ticket.queue_id is not None:
-        candidates.append(
-            select(Mailbox).where(Mailbox.default_queue_id == ticket.queue_id, *active)
-        )
+        candidates.append((_MAILBOX_OF_QUEUE, {"queue_id": ticket.queue_id}))
     default_key = settings()["DEFAULT_MAILBOX"]
     if default_key:
-        candidates.append(select(Mailbox).where(Mailbox.key == default_key, can_send))
-    candidates.append(select(Mailbox).where(*active).order_by(Mailbox.id))
-    for stmt in candidates:
-        mailbox = session.scalars(stmt.limit(1)).first()
-        if mailbox is not None:
-            return mailbox
+        candidates.append((_MAILBOX_BY_KEY, {"key": default_key}))
+    candidates.append((_FIRST_ACTIVE_MAILBOX, {}))
+    for stmt, params in candidates:
+        found = read(stmt, **params).scalar()
+        if found is not None:
+            return session.get(Mailbox, found)
     return None
 
 

@@ -12,7 +12,8 @@ import re
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, literal, select, union_all
+from sqlalchemy.orm import lazyload
 
 from frontdesk.channels.base import InboundMessage, ThreadMatch
 from frontdesk.db import session, utcnow
@@ -22,6 +23,7 @@ from .models import OutboundMessageId
 from .parsing import CHANNEL
 from .schemas import inbound_settings
 from .screening import id_forms
+from .txn import read
 
 # Reply and forward prefixes in the languages we serve and common neighbours ("Re[2]:", "AW:").
 _PREFIX = re.compile(
@@ -30,6 +32,10 @@ _PREFIX = re.compile(
     re.I,
 )
 MAX_CANDIDATES = 20
+_outbound = OutboundMessageId.__table__
+_messages = Message.__table__
+# Tags and watchers load when something reads them; a reply by the customer never does.
+_JUST_THE_TICKET = [lazyload(Ticket.tags), lazyload(Ticket.watchers)]
 
 
 def find_thread(message: InboundMessage) -> ThreadMatch | None:
@@ -50,27 +56,32 @@ def by_headers(message: InboundMessage) -> ThreadMatch | None:
     candidates = candidates[:MAX_CANDIDATES]
     if not candidates:
         return None
-    forms = id_forms([c for _, c in candidates])
     tickets: dict[str, int] = {}
-    for msgid, ticket_id in session.execute(
-        select(OutboundMessageId.message_id, OutboundMessageId.ticket_id).where(
-            OutboundMessageId.message_id.in_(forms)
-        )
-    ):
-        tickets.setdefault(msgid.strip().strip("<>"), ticket_id)
-    for msgid, ticket_id in session.execute(
-        select(Message.external_id, Message.ticket_id).where(
-            Message.channel == CHANNEL, Message.external_id.in_(forms)
-        )
-    ):
+    for msgid, ticket_id in read(_TICKETS_OF_IDS, forms=id_forms([c for _, c in candidates])):
         tickets.setdefault(msgid.strip().strip("<>"), ticket_id)
     for header, msgid in candidates:
         ticket_id = tickets.get(msgid.strip("<>"))
         if ticket_id is not None:
-            ticket = session.get(Ticket, ticket_id)
+            ticket = session.get(Ticket, ticket_id, options=_JUST_THE_TICKET)
             if ticket is not None:
                 return ThreadMatch(ticket, f"threaded by {header} {msgid}")
     return None
+
+
+def _tickets_of_ids() -> Select:
+    """(Message-ID, ticket id) of mail we sent, then of mail we received, in one query."""
+    forms = bindparam("forms", expanding=True)
+    sent = select(
+        _outbound.c.message_id.label("msgid"), _outbound.c.ticket_id, literal(0).label("rank")
+    ).where(_outbound.c.message_id.in_(forms))
+    received = select(_messages.c.external_id, _messages.c.ticket_id, literal(1)).where(
+        _messages.c.channel == CHANNEL, _messages.c.external_id.in_(forms)
+    )
+    both = union_all(sent, received).subquery()
+    return select(both.c.msgid, both.c.ticket_id).order_by(both.c.rank)
+
+
+_TICKETS_OF_IDS = _tickets_of_ids()
 
 
 def subject_tag_pattern() -> re.Pattern[str]:

@@ -1,0 +1,223 @@
+"""Piped mail in groups: one commit per group, a failing message undone alone, reruns idempotent."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+sys.path.insert(0, str(Path(__file__).parent))
+from inbound_helpers import (  # noqa: E402,F401
+    email_settings,
+    json_lines,
+    make_mail,
+    no_acknowledgements,
+    run_cli,
+    ticket_count,
+)
+
+from frontdesk.db import get_db, in_transaction, session  # noqa: E402
+from frontdesk.models import Event, Ticket, User  # noqa: E402
+from frontdesk.plugins import hookimpl  # noqa: E402
+from frontdesk_email import ingest as pipeline  # noqa: E402
+from frontdesk_email.batch import Outcome, ingest_grouped  # noqa: E402
+from frontdesk_email.ingest import TemporaryFailure  # noqa: E402
+from frontdesk_email.models import InboundRecord  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("no_acknowledgements")
+
+
+def mail_files(tmp_path: Path, *subjects: str, **fields: Any) -> list[str]:
+    names = []
+    for index, subject in enumerate(subjects):
+        path = tmp_path / f"{index:02d}-{subject}.eml"
+        path.write_bytes(make_mail(subject=subject, **fields))
+        names.append(str(path))
+    return names
+
+
+def committed(record_id: int) -> bool:
+    """Whether another connection sees the record, i.e. whether its transaction committed."""
+    with get_db().engine.connect() as other:
+        query = text("SELECT count(*) FROM email__inbound WHERE id = :id")
+        return other.execute(query, {"id": record_id}).scalar() == 1
+
+
+class Published:
+    """The ``publish`` callback: every group's outcomes, and whether each was committed then."""
+
+    def __init__(self) -> None:
+        self.groups: list[list[Outcome]] = []
+        self.committed_when_published: list[bool] = []
+
+    def __call__(self, outcomes: list[Outcome]) -> None:
+        self.groups.append(outcomes)
+        self.committed_when_published += [committed(o.record.id) for o in outcomes if o.record]
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        return [o for group in self.groups for o in group]
+
+
+@pytest.fixture
+def created_events(plugins: Any) -> list[tuple[str, bool, bool]]:
+    """(subject, inside a transaction, ticket committed) for every ``ticket_created`` fired."""
+    fired: list[tuple[str, bool, bool]] = []
+
+    class Watcher:
+        @hookimpl
+        def ticket_created(self, ticket: Any, actor: Any) -> None:
+            with get_db().engine.connect() as other:
+                query = text("SELECT count(*) FROM ticket WHERE id = :id")
+                visible = other.execute(query, {"id": ticket.id}).scalar() == 1
+            fired.append((ticket.subject, in_transaction(), visible))
+
+    plugins.register(Watcher())
+    return fired
+
+
+def test_a_failing_message_is_undone_alone_and_still_gets_its_outcome(
+    app, tmp_path, monkeypatch, created_events
+):
+    real = pipeline.receive_inbound
+
+    def explodes_on_boom(message):
+        outcome = real(message)  # the ticket is written, then the message fails
+        if message.subject == "boom":
+            raise RuntimeError("disk on fire")
+        return outcome
+
+    monkeypatch.setattr(pipeline, "receive_inbound", explodes_on_boom)
+    files = mail_files(tmp_path, "one", "two", "boom", "four", "five")
+    published = Published()
+    ingest_grouped(files, None, published, size=2)
+
+    assert [[o.name for o in group] for group in published.groups] == [
+        files[0:2], files[2:4], files[4:5],
+    ]  # fmt: skip
+    assert all(published.committed_when_published) and len(published.committed_when_published) == 5
+    outcomes = [(o.record.subject, o.record.outcome) for o in published.outcomes]
+    assert outcomes == [
+        ("one", "created"), ("two", "created"), ("boom", "rejected"),
+        ("four", "created"), ("five", "created"),
+    ]  # fmt: skip
+    boom = published.outcomes[2].record
+    assert (boom.reason, boom.ticket_id) == ("internal error: RuntimeError: disk on fire", None)
+    assert sorted(session.scalars(select(Ticket.subject))) == ["five", "four", "one", "two"]
+    assert session.scalar(select(func.count(Event.id)).where(Event.action == "created")) == 4
+    # Fired once per kept ticket, after the commit that made it durable; never for "boom".
+    assert created_events == [(s, False, True) for s in ("one", "two", "four", "five")]
+
+
+def test_a_rerun_of_the_same_files_is_all_duplicates(app, tmp_path, created_events):
+    files = mail_files(tmp_path, "one", "two", "three")
+    first = Published()
+    ingest_grouped(files, None, first, size=2)
+    again = Published()
+    ingest_grouped(files, None, again, size=2)
+
+    assert [o.record.id for o in again.outcomes] == [o.record.id for o in first.outcomes]
+    assert [o.seen_before for o in first.outcomes] == [False] * 3
+    assert [o.seen_before for o in again.outcomes] == [True] * 3
+    assert ticket_count() == 3 and len(created_events) == 3
+    assert session.scalar(select(func.count(InboundRecord.id))) == 3
+
+
+def test_the_same_file_twice_in_one_group_is_one_record(app, tmp_path):
+    [name] = mail_files(tmp_path, "twice")
+    published = Published()
+    ingest_grouped([name, name], None, published)
+    first, second = published.outcomes
+    assert first.record.id == second.record.id and second.seen_before
+    assert ticket_count() == 1
+
+
+def test_a_failure_outside_the_ticket_write_undoes_that_message_only(
+    app, tmp_path, monkeypatch, created_events
+):
+    real = pipeline.process
+
+    def breaks_after_processing(record, raw, **kwargs):
+        real(record, raw, **kwargs)  # record, ticket and event are all written
+        if b"Subject: bug" in raw:
+            raise ValueError("a bug in the pipeline")
+
+    monkeypatch.setattr(pipeline, "process", breaks_after_processing)
+    files = mail_files(tmp_path, "one", "bug", "three")
+    published = Published()
+    ingest_grouped(files, None, published)
+
+    bug = published.outcomes[1]
+    assert (bug.record, bug.retry) == (None, True)
+    assert bug.error == "internal error: ValueError: a bug in the pipeline"
+    subjects = set(session.scalars(select(InboundRecord.subject)))
+    assert subjects == {"one", "three"} and ticket_count() == 2
+    assert [subject for subject, *_ in created_events] == ["one", "three"]
+
+
+def test_an_unavailable_blob_store_ends_the_run_losing_only_the_open_group(
+    app, tmp_path, monkeypatch
+):
+    real = pipeline.write_blob
+
+    def disk_full_on_three(data):
+        if b"Subject: three" in data:
+            raise OSError(28, "No space left on device")
+        return real(data)
+
+    monkeypatch.setattr(pipeline, "write_blob", disk_full_on_three)
+    files = mail_files(tmp_path, "one", "two", "three", "four")
+    published = Published()
+    with pytest.raises(TemporaryFailure, match="No space left"):
+        ingest_grouped(files, None, published, size=2)
+
+    committed_group, lost_group = published.groups
+    assert [o.record.outcome for o in committed_group] == ["created", "created"]
+    assert [(o.name, o.retry) for o in lost_group] == [(files[2], True)]
+    assert lost_group[0].error.startswith("temporary failure, try again later: OSError")
+    assert ticket_count() == 2
+
+    monkeypatch.undo()
+    rerun = Published()
+    ingest_grouped(files, None, rerun, size=2)
+    assert [o.seen_before for o in rerun.outcomes] == [True, True, False, False]
+    assert ticket_count() == 4
+
+
+def test_a_rejected_message_leaves_nothing_behind_in_its_group(app, tmp_path):
+    app.config["MAX_ATTACHMENT_BYTES"] = 100
+    big = tmp_path / "big.eml"
+    big.write_bytes(
+        make_mail(sender="New Person <new@example.net>", subject="big",
+                  attachments=[("big.bin", b"y" * 500, "application/x-foo")])
+    )  # fmt: skip
+    files = [*mail_files(tmp_path, "before"), str(big), *mail_files(tmp_path, "after")]
+    published = Published()
+    ingest_grouped(files, None, published)
+
+    assert [o.record.outcome for o in published.outcomes] == ["created", "rejected", "created"]
+    assert "'big.bin' is 500 bytes; the limit is 100 bytes" in published.outcomes[1].record.reason
+    # Not even the customer the rejected mail would have brought in.
+    assert session.scalar(select(func.count(User.id)).where(User.email == "new@example.net")) == 0
+    assert ticket_count() == 2
+
+
+def test_the_cli_takes_a_batch_and_a_rerun_changes_nothing(app, tmp_path):
+    good = mail_files(tmp_path, "alpha", "beta")
+    bad = tmp_path / "bad.eml"
+    bad.write_bytes(make_mail(subject="bad", sender="Someone <not-an-address>"))
+    files = [good[0], str(bad), good[1]]
+
+    result = run_cli(app, tmp_path, "email", "ingest", "--json", *files)
+    assert result.returncode == 0, result.stderr.decode()
+    rows = json_lines(result.stdout)
+    assert [(r["file"], r["outcome"], r["seen_before"]) for r in rows] == [
+        (files[0], "created", False), (files[1], "rejected", False), (files[2], "created", False),
+    ]  # fmt: skip
+
+    again = json_lines(run_cli(app, tmp_path, "email", "ingest", "--json", *files).stdout)
+    assert [(r["id"], r["outcome"]) for r in again] == [(r["id"], r["outcome"]) for r in rows]
+    assert all(r["seen_before"] for r in again) and ticket_count() == 2
