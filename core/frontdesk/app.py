@@ -11,6 +11,10 @@ from flask import Flask, abort, g, request
 from frontdesk.config import ConfigError, default_instance_path, load_config
 from frontdesk.i18n import init_i18n
 
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Write requests with a body up to this size queue one at a time per process on SQLite.
+_QUEUED_BODY_LIMIT = 1 << 20
+
 log = logging.getLogger(__name__)
 
 
@@ -84,6 +88,24 @@ def create_app(
     init_web(app)
     register_blueprints(app, pm)
     setattr(app.view_functions["static"], ACCESS_ATTR, "public")
+
+    if db.dialect == "sqlite":
+
+        @app.before_request
+        def _queue_write_request() -> None:
+            # Registered first, so the request's own reads (the signed-in user) run queued.
+            if request.method in _READ_METHODS:
+                return
+            length = request.content_length
+            if length is None or length > _QUEUED_BODY_LIMIT:
+                return  # a large upload or a streamed body: not worth holding others up for
+            request.get_data(cache=True)  # read first: a slow client holds up no one
+            g.frontdesk_write_queued = db.enter_write_request()
+
+        @app.teardown_request
+        def _leave_write_queue(_exc: BaseException | None = None) -> None:
+            if g.pop("frontdesk_write_queued", False):
+                db.leave_write_request()
 
     @app.before_request
     def _enforce_access_rule() -> None:

@@ -257,9 +257,11 @@ class _WriteLock:
     """
 
     WAIT = 30.0
+    REQUEST_WAIT = 0.25  # longest a write request queues behind the process's others
 
     def __init__(self, path: str | None) -> None:
         self._path = path
+        self._requests = threading.Lock()  # one write request of this process at a time
         self._threads = threading.Lock()
         self._local = threading.local()  # per thread: nesting depth, whether it holds the lock
         self._fd: int | None = None
@@ -288,6 +290,20 @@ class _WriteLock:
         local.depth -= 1
         if local.depth == 0 and local.owner:
             self._release_thread()
+
+    def enter_request(self) -> bool:
+        """Queue a write request behind this process's others; False: it waited long enough.
+
+        Threads of one process share one interpreter lock, so two write requests running side
+        by side do not finish sooner, but the one holding the write lock keeps losing the CPU
+        to the other and every writer of every process waits longer. The wait is short: a
+        request that is slow for another reason (a remote server, a password hash) delays the
+        next one by ``REQUEST_WAIT`` at most.
+        """
+        return self._requests.acquire(timeout=self.REQUEST_WAIT)
+
+    def leave_request(self) -> None:
+        self._requests.release()
 
     def _release_thread(self) -> None:
         self._local.owner = False
@@ -346,6 +362,17 @@ class Database:
 
     def remove(self, _exc: BaseException | None = None) -> None:
         self.Session.remove()
+
+    def enter_write_request(self) -> bool:
+        """On SQLite, queue a write request behind the process's others (see ``_WriteLock``).
+
+        True when the caller queued and must call :meth:`leave_write_request` once it is done.
+        """
+        lock = _WRITE_LOCKS.get(self.engine)
+        return lock is not None and lock.enter_request()
+
+    def leave_write_request(self) -> None:
+        _WRITE_LOCKS[self.engine].leave_request()
 
     def dispose(self) -> None:
         self.Session.remove()
