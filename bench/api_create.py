@@ -8,7 +8,9 @@ on 127.0.0.1 with POST bodies that name a new customer every request, and prints
 - Frontdesk ``POST /api/v1/tickets`` with an agent's bearer token (customer lookup and creation,
   number, ticket, first message, history, routing, events).
 
-The apps run side by side and are measured in interleaved rounds (median of the rounds), so
+wrk's keep-alive connections are split evenly between the two workers (each worker takes at
+most its share): left alone, one worker sometimes accepts them all and the other idles through the
+run, which made runs of the same code differ by half. The apps run side by side and are measured in interleaved rounds (median of the rounds), so
 other load on the machine hits every app alike. The budget: Frontdesk's requests/s at least 40%
 of the one-row-insert baseline's on SQLite. The insert baseline and Frontdesk run again on
 PostgreSQL (fresh databases on 127.0.0.1:5432, dropped afterwards) as an extra figure.
@@ -59,7 +61,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measured run")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per app")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per app")
-    parser.add_argument("--connections", type=int, default=8, help="open connections (wrk -c)")
+    parser.add_argument(
+        "--connections", type=int, default=32, help="open connections (wrk -c), split evenly"
+    )
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL run")
     return parser.parse_args()
 
@@ -76,7 +80,12 @@ def sample_body(who: str) -> dict:
 
 
 def start_apps(
-    label: str, instance: Instance, baseline_url: str, tmp: Path, stack: contextlib.ExitStack
+    label: str,
+    instance: Instance,
+    baseline_url: str,
+    tmp: Path,
+    stack: contextlib.ExitStack,
+    clients: int,
 ) -> dict[str, tuple[Server, str, dict[str, str]]]:
     """Start the apps measured on one database (``stack`` stops them); name -> what to load."""
     apps: dict[str, tuple[Server, str, dict[str, str]]] = {}
@@ -88,6 +97,7 @@ def start_apps(
                 chdir=BENCH_DIR,
                 env=clean_env(),
                 log_dir=tmp,
+                clients=clients,
             )
         )
         apps[JSON] = (server, "/json", {})
@@ -100,6 +110,7 @@ def start_apps(
             chdir=BENCH_DIR,
             env=env,
             log_dir=tmp,
+            clients=clients,
         )
     )
     apps[INSERT] = (server, "/insert", {})
@@ -107,7 +118,14 @@ def start_apps(
     migrate(instance)
     token = agent_with_token(instance, [QUEUE])
     server = stack.enter_context(
-        gunicorn(f"frontdesk-{label}", "wsgi:app", chdir=REPO, env=instance.env, log_dir=tmp)
+        gunicorn(
+            f"frontdesk-{label}",
+            "wsgi:app",
+            chdir=REPO,
+            env=instance.env,
+            log_dir=tmp,
+            clients=clients,
+        )
     )
     apps[CREATE] = (server, "/api/v1/tickets", {"Authorization": f"Bearer {token}"})
     return apps
@@ -123,7 +141,7 @@ def measure_database(
 ) -> None:
     """Measure every app on one database in interleaved rounds; fills ``results``."""
     with contextlib.ExitStack() as stack:
-        apps = start_apps(label, instance, baseline_url, tmp, stack)
+        apps = start_apps(label, instance, baseline_url, tmp, stack, args.connections)
         runs: dict[str, list[wrk.WrkResult]] = {name: [] for name in apps}
         for name, (server, path, headers) in apps.items():
             who = f"check-{secrets.token_hex(4)}"

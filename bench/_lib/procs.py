@@ -116,8 +116,14 @@ def gunicorn(
     log_dir: Path,
     workers: int = GUNICORN_WORKERS,
     threads: int = GUNICORN_THREADS,
+    clients: int | None = None,
 ) -> Iterator[Server]:
-    """Run ``app`` under gunicorn (gthread) on a free loopback port for the ``with`` block."""
+    """Run ``app`` under gunicorn (gthread) on a free loopback port for the ``with`` block.
+
+    ``clients``: the keep-alive connections the load tool will open. Each worker then takes at
+    most its share (``--worker-connections``): otherwise whichever worker wakes first may accept
+    every connection, leaving the other idle for the whole run, and the figures depend on luck.
+    """
     port = free_port()
     log_path = log_dir / f"gunicorn-{name}.log"
     cmd = [
@@ -134,6 +140,7 @@ def gunicorn(
         str(threads),
         "--timeout",
         "120",
+        *(["--worker-connections", str(-(-clients // workers))] if clients else []),
         "--log-level",
         "warning",
         app,
