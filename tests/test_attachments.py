@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import pytest
 
 from frontdesk.channels.base import IncomingAttachment
-from frontdesk.services import TooLarge, ValidationFailed, read_blob, reply, sanitize_filename
+from frontdesk.services import (
+    TooLarge,
+    ValidationFailed,
+    read_blob,
+    reply,
+    sanitize_filename,
+    write_blob,
+)
 from frontdesk.services.attachments import blob_path
 
 
@@ -51,3 +61,29 @@ def test_oversized_and_too_many_attachments_are_refused(make_ticket, agent, app,
         reply(ticket, "many", agent, attachments=[IncomingAttachment(f"{i}.txt", b"x") for i in range(3)])
     db.expire_all()
     assert len(ticket.messages) == 1  # nothing was half-written
+
+
+def test_a_blob_is_written_whole_into_a_new_folder(app, tmp_path):
+    app.config["ATTACHMENT_DIR"] = str(tmp_path / "store")
+    data = bytes(range(256)) * 4096  # 1 MiB: more than one write() may take at once
+    digest = write_blob(data)
+    assert blob_path(digest).read_bytes() == data
+    assert write_blob(data) == digest  # stored once, reused
+    assert [p.name for p in blob_path(digest).parent.iterdir()] == [digest]
+
+
+def test_a_failed_blob_write_leaves_no_file_behind(app, tmp_path, monkeypatch):
+    app.config["ATTACHMENT_DIR"] = str(tmp_path / "store")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_blob(b"never stored")
+    digest = hashlib.sha256(b"never stored").hexdigest()
+    assert not blob_path(digest).exists()
+    assert list(blob_path(digest).parent.iterdir()) == []  # no half-written temporary file
+
+    monkeypatch.undo()
+    assert read_blob(write_blob(b"never stored")) == b"never stored"  # a retry stores it
