@@ -12,6 +12,7 @@ from frontdesk.api.errors import ApiError
 from frontdesk.db import session
 from frontdesk.models import Queue, Ticket, User
 from frontdesk.services import can_edit_ticket, can_view_ticket, has_permission
+from frontdesk.services.rows import loaded
 
 
 def visible_ticket(number: str) -> Ticket:
@@ -44,16 +45,17 @@ def user_by_id(user_id: int | None, field: str) -> User | None:
     return user
 
 
-_QUEUE_BY_KEY = select(Queue).where(Queue.key == bindparam("key"))  # built once, reused
+_queues = Queue.__table__
+_QUEUE_BY_KEY = select(_queues).where(_queues.c.key == bindparam("key"))  # built once, reused
 
 
 def queue_by_key(key: str | None, field: str = "queue") -> Queue | None:
     if key is None:
         return None
-    queue = session.scalar(_QUEUE_BY_KEY, {"key": key})
-    if queue is None:
+    row = session.connection().execute(_QUEUE_BY_KEY, {"key": key}).mappings().first()
+    if row is None:
         raise ApiError(422, f"no queue {key!r}", {field: ["no such queue"]}, kind="invalid-input")
-    return queue
+    return loaded(Queue, row)
 
 
 _QUEUE_IDS = select(Queue.__table__.c.key, Queue.__table__.c.id).where(

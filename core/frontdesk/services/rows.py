@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import event, insert
-from sqlalchemy.orm import Session, SessionTransaction, make_transient, make_transient_to_detached
+from sqlalchemy.orm import (
+    Session,
+    SessionTransaction,
+    class_mapper,
+    make_transient,
+    make_transient_to_detached,
+)
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.interfaces import MANYTOONE
 from sqlalchemy.sql.dml import Insert
@@ -201,6 +207,32 @@ def mark_inserted(row: NewRow, returned: Mapping[str, Any]) -> None:
     for key, items in row.later.items():
         set_committed_value(obj, key, [])
         setattr(obj, key, items)
+
+
+def loaded(cls: type[T], row: Mapping[str, Any]) -> T:
+    """The ``cls`` object for ``row``, a whole row of its table read with a Core statement.
+
+    The object is persistent in the session exactly as if the ORM had loaded it (mutable JSON
+    columns track changes, relationships load when read); the session's own object is returned
+    when it already holds that row. For the lookups every request makes (the signed-in user,
+    the queue a request names), where the ORM's loading costs several times the query.
+    """
+    mapper = class_mapper(cls)
+    plan = _plan_for(mapper)
+    sess = get_db().Session()
+    key = mapper.identity_key_from_primary_key([row[c] for c in plan.primary_key])
+    obj = sess.identity_map.get(key)
+    if obj is not None:
+        return obj  # type: ignore[no-any-return]
+    obj = mapper.class_manager.new_instance()
+    state = instance_state(obj)
+    given = state.dict
+    for column, attribute in plan.attribute_of.items():
+        given[attribute] = row[column]
+    make_transient_to_detached(obj)  # every column loaded, nothing changed
+    sess.add(obj)
+    state.manager.dispatch.load(state, None)  # as after an ORM load: JSON values become tracked
+    return obj  # type: ignore[no-any-return]
 
 
 def _default(mapper: Any, column: Any) -> Callable[[], Any]:

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, or_, select, update
 
 from frontdesk.db import session, transaction, utcnow
 from frontdesk.models import ApiToken, User
+from frontdesk.services.rows import loaded
 from frontdesk.services.validation import clean_text
 
 TOKEN_PREFIX = "fdt_"
@@ -47,14 +48,15 @@ def revoke_api_token(token: ApiToken) -> None:
 
 
 # Built once: a statement reused as is skips SQLAlchemy's per-call cache-key work. Revoked and
-# expired tokens are left out by the query itself, so it loads the user and nothing else.
+# expired tokens are left out by the query itself, so it reads the user's row and nothing else.
+_users, _tokens = User.__table__, ApiToken.__table__
 _TOKEN_USER = (
-    select(User)
-    .join(ApiToken, ApiToken.user_id == User.id)
+    select(_users)
+    .join(_tokens, _tokens.c.user_id == _users.c.id)
     .where(
-        ApiToken.token_hash == bindparam("token_hash"),
-        ApiToken.revoked_at.is_(None),
-        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now")),
+        _tokens.c.token_hash == bindparam("token_hash"),
+        _tokens.c.revoked_at.is_(None),
+        or_(_tokens.c.expires_at.is_(None), _tokens.c.expires_at > bindparam("now")),
     )
 )
 _TOUCH = (
@@ -76,9 +78,11 @@ def user_for_token(plain: str) -> User | None:
         return None
     token_hash = _token_hash(plain)
     now = utcnow()
-    user = session.scalar(_TOKEN_USER, {"token_hash": token_hash, "now": now})
-    if user is None or not user.is_active:
+    params = {"token_hash": token_hash, "now": now}
+    row = session.connection().execute(_TOKEN_USER, params).mappings().first()
+    if row is None or not row["is_active"]:
         return None
+    user = loaded(User, row)
     _touch(token_hash, now)
     return user
 
