@@ -153,6 +153,8 @@ class TestRedisBackend:
 
         registry = queue.started_job_registry
         assert job_id in registry, "the job is still marked as running"
+        # The dead process was not cleaning the registries when it died: the next worker may.
+        assert not redis_queue.redis.exists(queue.registry_cleaning_key)
         wait_for(
             lambda: job_id in registry.get_expired_job_ids(),
             30,

@@ -210,6 +210,14 @@ class RQWorkerProcess:
         return any(thread.is_alive() for thread in self._threads)
 
     def _start_workers(self, burst: bool) -> None:
+        # RQ's workers each clean the queue's registries (retrying the jobs of dead workers) when
+        # they start, under a lock that lives 15 minutes unless released. Threads starting one
+        # after the other could still be cleaning while the first runs a job; a process killed
+        # then left the lock behind, and no worker took back that job for 15 minutes. Clean once
+        # here, before any job runs; the threads then clean on RQ's schedule only.
+        self.workers[0].clean_registries()
+        for worker in self.workers[1:]:
+            worker.last_cleaned_at = self.workers[0].last_cleaned_at
         level = logging.getLevelName(log.getEffectiveLevel())
         for worker in self.workers:
             thread = threading.Thread(
