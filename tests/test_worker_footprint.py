@@ -48,9 +48,9 @@ import json, sys
 if sys.argv[1] == "web":
     import wsgi
     app, same = wsgi.app, wsgi.socketio is wsgi.app.extensions.get("socketio")
-else:
+else:  # a worker, or a command-line process (role web, served by nobody)
     from frontdesk import create_app
-    app, same = create_app(role="worker"), None
+    app, same = create_app(role="worker" if sys.argv[1] == "worker" else "web"), None
 print(json.dumps({
     "modules": sorted({name.split(".")[0] for name in sys.modules}),
     "rules": sorted(rule.rule for rule in app.url_map.iter_rules()),
@@ -187,6 +187,30 @@ def test_worker_app_leaves_out_migrations_socketio_and_the_api(
     dropped = set(web["rules"]) - set(worker["rules"])
     assert dropped and all(r.startswith("/api/v1/") for r in dropped)
     assert not [r for r in dropped if r.startswith("/api/v1/email")]  # a plugin's stay
+
+
+def test_a_command_line_app_never_loads_socketio(
+    frontdesk_database_url: str, tmp_path: Path
+) -> None:
+    # Every `frontdesk` command builds a web app (a mail piped in by an MTA starts one): the
+    # Socket.IO server and its libraries come only with the first /socket.io request.
+    cli = probe("cli", frontdesk_database_url, tmp_path)
+    assert not {"flask_socketio", "socketio", "engineio"} & set(cli["modules"])
+    assert "socketio" not in cli["extensions"]
+    assert "/api/v1/tickets" in cli["rules"]
+
+
+def test_a_web_app_starts_socketio_with_the_first_socketio_request(app: Any) -> None:
+    assert "socketio" not in app.extensions
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    assert "socketio" not in app.extensions  # a page request does not start it
+    opened = client.get("/socket.io/?EIO=4&transport=polling")
+    assert opened.status_code == 200 and opened.data.startswith(b"0{")
+    assert "socketio" in app.extensions
+    again = client.get("/socket.io/?EIO=4&transport=polling")
+    assert again.status_code == 200 and again.data.startswith(b"0{")  # one server, reused
+    assert client.get("/healthz").status_code == 200
 
 
 def test_frontdesk_worker_builds_a_worker_app(

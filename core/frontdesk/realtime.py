@@ -1,7 +1,7 @@
 """Realtime pushes over Flask-SocketIO (public API).
 
-A process that serves HTTP (``frontdesk run``, ``wsgi.py``) holds one ``SocketIO`` server per
-app, in threading mode (simple-websocket); with ``REDIS_URL`` set it uses Redis as message queue
+A process that serves HTTP (``frontdesk run``, ``wsgi.py``, or the first ``/socket.io`` request
+to an app made with role ``web``) holds one ``SocketIO`` server per app, in threading mode (simple-websocket); with ``REDIS_URL`` set it uses Redis as message queue
 so events cross processes. A job worker serves no clients, so it starts no server: its first
 :func:`emit` creates a write-only emitter on the same queue (without a queue nobody could receive
 a worker's push, and it is dropped). Plugins register namespaces named ``/<plugin>`` and push
@@ -29,9 +29,27 @@ EMITTER = "frontdesk.realtime.emitter"
 _create_lock = threading.Lock()
 
 
-def init_realtime(app: Flask, *, serve: bool = True) -> SocketIO | None:
-    """Create the app's Socket.IO server now when the process serves clients (``serve``)."""
-    return get_socketio(app) if serve else None
+def init_realtime(app: Flask, *, serve: bool = True) -> None:
+    """Let a process that serves clients (``serve``) create its Socket.IO server on demand.
+
+    The server is made by the first request for ``/socket.io`` (or by :func:`get_socketio`, as
+    ``wsgi.py`` and ``frontdesk run`` do): a command-line process never loads Flask-SocketIO,
+    which took a third of the start of every ``frontdesk`` command (a mail piped in by an MTA
+    starts one). Until a server exists no client can be connected, so a push before it is lost
+    to nobody (and crosses to other processes through ``REDIS_URL`` as a worker's does).
+    """
+    if not serve:
+        return
+    inner = app.wsgi_app
+    path = "/socket.io"
+
+    def start_socketio_on_first_use(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").startswith(path) and SERVER not in app.extensions:
+            get_socketio(app)  # wraps app.wsgi_app in its middleware: this request goes there
+            return app.wsgi_app(environ, start_response)
+        return inner(environ, start_response)
+
+    app.wsgi_app = start_socketio_on_first_use  # type: ignore[method-assign]
 
 
 def get_socketio(app: Flask | None = None) -> SocketIO:
