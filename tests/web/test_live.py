@@ -529,3 +529,26 @@ def test_viewers_of_a_server_that_died_fade_out(
     assert names(renewed["viewers"]) == ["Ann"] and renewed["replying"] == []
     client.wait_for("presence", lambda d: names(d["viewers"]) == ["Ann"])
     assert redis.hkeys(key) == [client.sio.get_sid(NS).encode()]
+
+
+def test_an_event_from_a_client_that_already_left_gets_an_answer_not_an_error(
+    app: Any, admin: Any, make_ticket: Any
+) -> None:
+    # A page that navigates away right after asking to view a ticket: by the time the event's
+    # thread runs, the session is gone from the namespace. It is answered, nothing raises.
+    from flask import request
+    from flask import session as http_session
+
+    enable_live(app)
+    desk = get_socketio(app).server.namespace_handlers[NS]
+    ticket = make_ticket()
+    with app.test_request_context("/socket.io/"):
+        http_session["user_id"] = admin.id
+        http_session["auth_epoch"] = (admin.password_hash or "")[-16:]
+        request.sid = "gone"  # type: ignore[attr-defined]
+        request.namespace = NS  # type: ignore[attr-defined]
+        assert desk.on_view_ticket({"ticket_id": ticket.id}) == {
+            "ok": False,
+            "error": "disconnected",
+        }
+        assert desk.on_watch_queue({}) == {"ok": False, "error": "disconnected"}

@@ -250,8 +250,11 @@ class DeskNamespace(Namespace):
         else:
             rooms = [queue_room(q.id) for q in actor.queues]
             rooms += [queue_room(None), agent_room(actor.id)]
-        for room in rooms:
-            join_room(room)
+        try:
+            for room in rooms:
+                join_room(room)
+        except (KeyError, ValueError):  # the client left meanwhile, as in on_view_ticket
+            return {"ok": False, "error": "disconnected"}
         return {"ok": True}
 
     def on_view_ticket(self, data: Any) -> dict[str, Any]:
@@ -264,9 +267,10 @@ class DeskNamespace(Namespace):
         sid = request.sid  # type: ignore[attr-defined]
         try:
             join_room(ticket_room(ticket.id))
-        except KeyError:
+        except (KeyError, ValueError):
             # The client left (a page navigated away) while the event waited for its thread:
-            # there is nobody to count as a viewer.
+            # there is nobody to count as a viewer. (python-socketio raises ValueError for a
+            # session no longer in the namespace, older releases KeyError.)
             return {"ok": False, "error": "disconnected"}
         with self._lock:
             self._viewing.setdefault(sid, set()).add(ticket.id)
