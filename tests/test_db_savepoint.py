@@ -41,3 +41,26 @@ def test_a_savepoint_needs_a_transaction(app):
     with pytest.raises(RuntimeError, match="inside a transaction"):
         with savepoint():
             pass
+
+
+
+def test_savepoints_are_sent_without_compiling_a_statement(app, db, monkeypatch):
+    # A batch of inbound mail opens several savepoints per message; SQLAlchemy compiled each
+    # SAVEPOINT and RELEASE anew (a new name every time, never cached).
+    dialect = db.get_bind().dialect
+    compiled = []
+
+    class Counting(dialect.statement_compiler):
+        def __init__(self, *args, **kwargs):
+            compiled.append(args[1] if len(args) > 1 else kwargs.get("statement"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(dialect, "statement_compiler", Counting)
+    with transaction():
+        for _ in range(600):  # more names than any earlier test used
+            with savepoint():
+                db.connection()  # a savepoint is sent once it is used
+        with pytest.raises(RuntimeError), savepoint():
+            db.connection()
+            raise RuntimeError("undone")  # ROLLBACK TO as well
+    assert compiled == []
