@@ -43,6 +43,7 @@ TARGET_RATIO = 0.40
 QUEUE = "support"
 CREATE = "Frontdesk POST /api/v1/tickets"
 INSERT = "bare Flask 1-row insert"
+STATEMENTS = "bare Flask, a create's statements"
 JSON = "bare Flask JSON"
 BODY = {
     "subject": "Cannot sign in to the billing portal ({who})",
@@ -117,6 +118,19 @@ def start_apps(
     report.note(f"migrating and preparing Frontdesk on {label}")
     migrate(instance)
     token = agent_with_token(instance, [QUEUE])
+    headers = {"Authorization": f"Bearer {token}"}
+    # The same database as Frontdesk's (the apps are loaded one at a time): its token and queue.
+    server = stack.enter_context(
+        gunicorn(
+            f"bare-flask-statements-{label}",
+            "_lib.baseline_apps:statements_app",
+            chdir=BENCH_DIR,
+            env=clean_env({"BENCH_DATABASE_URL": instance.database_url}),
+            log_dir=tmp,
+            clients=clients,
+        )
+    )
+    apps[STATEMENTS] = (server, "/statements", headers)
     server = stack.enter_context(
         gunicorn(
             f"frontdesk-{label}",
@@ -127,7 +141,7 @@ def start_apps(
             clients=clients,
         )
     )
-    apps[CREATE] = (server, "/api/v1/tickets", {"Authorization": f"Bearer {token}"})
+    apps[CREATE] = (server, "/api/v1/tickets", headers)
     return apps
 
 
@@ -231,14 +245,22 @@ def print_results(measured: dict[str, dict[str, wrk.WrkResult]], args: argparse.
         f">= {TARGET_RATIO:.2f}",
         sqlite_ratio is not None and sqlite_ratio >= TARGET_RATIO,
     )
-    pg_ratio = _ratio(measured["PostgreSQL"])
-    if pg_ratio is not None:
-        report.extra("api create / 1-row insert (PostgreSQL)", f"{pg_ratio:.2f}")
+    for database, results in measured.items():
+        if database != "SQLite" and (ratio := _ratio(results)) is not None:
+            report.extra(f"api create / 1-row insert ({database})", f"{ratio:.2f}")
+        floor = _ratio(results, STATEMENTS, INSERT)
+        if floor is not None:
+            report.extra(f"a create's statements alone / 1-row insert ({database})", f"{floor:.2f}")
+        kept = _ratio(results, CREATE, STATEMENTS)
+        if kept is not None:
+            report.extra(f"api create / a create's statements alone ({database})", f"{kept:.2f}")
 
 
-def _ratio(results: dict[str, wrk.WrkResult]) -> float | None:
-    create, insert = results.get(CREATE), results.get(INSERT)
-    return create.rps / insert.rps if create and insert and insert.rps else None
+def _ratio(
+    results: dict[str, wrk.WrkResult], app: str = CREATE, baseline: str = INSERT
+) -> float | None:
+    measured, base = results.get(app), results.get(baseline)
+    return measured.rps / base.rps if measured and base and base.rps else None
 
 
 if __name__ == "__main__":

@@ -2,15 +2,21 @@
 
 ``json_app`` is bare Flask answering JSON (the floor any Flask app pays per request).
 ``insert_app`` is bare Flask inserting one row with SQLAlchemy Core per POST (the floor of any
-write that reaches the database). ``BENCH_DATABASE_URL`` names the database; on SQLite it uses the
-same settings Frontdesk does (WAL, ``synchronous=NORMAL``, a busy timeout) so the comparison is
+write that reaches the database). ``statements_app`` runs the SQL statements of a Frontdesk
+ticket create, by hand (see below). ``BENCH_DATABASE_URL`` names the database; on SQLite it uses
+the same settings Frontdesk does (WAL, ``synchronous=NORMAL``, a busy timeout) so the comparison is
 about the code, not the storage settings.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
+import hashlib
 import os
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,9 +29,12 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     insert,
+    select,
+    update,
 )
 from sqlalchemy.engine import Engine
 
@@ -96,3 +105,135 @@ def insert_one():
     with _get_engine().begin() as conn:
         new_id = conn.execute(insert(item).returning(item.c.id), row).scalar_one()
     return jsonify({"id": new_id, "subject": row["subject"]}), 201
+
+
+# --- The statements of a ticket create, without the framework ------------------------------
+#
+# ``statements_app`` runs, per POST, the SQL a Frontdesk create runs on a migrated Frontdesk
+# database (token user, queue, customer insert-or-find, ticket number, ticket, first message,
+# history event, commit), written by hand with SQLAlchemy Core in bare Flask, and queues SQLite
+# writers as Frontdesk does (one per process, then a file lock across processes). No plugins,
+# no hooks, no ORM objects, no access rules, no validation beyond the body's shape: it is the
+# floor under any implementation of the create, the figure the framework's own cost is read
+# against. ``BENCH_DATABASE_URL`` names the migrated database.
+
+statements_app = Flask("bench_statements")
+_statements_lock = threading.Lock()
+_statements: dict[str, Any] = {}
+
+
+def _statements_engine() -> tuple[Engine, Any]:
+    """The engine for the Frontdesk database and the SQLite lock file's descriptor (or None)."""
+    with _statements_lock:
+        if not _statements:  # created in the worker, after gunicorn forked
+            url = os.environ["BENCH_DATABASE_URL"]
+            if url.startswith("sqlite"):
+                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+                @event.listens_for(engine, "connect")
+                def _connect(dbapi_connection: Any, _record: Any) -> None:
+                    dbapi_connection.isolation_level = None  # BEGIN IMMEDIATE is sent by hand
+                    _sqlite_pragmas(dbapi_connection, _record)
+                    dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+                database = url.split("///", 1)[1]
+                lock_fd = os.open(f"{database}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
+            else:
+                engine, lock_fd = create_engine(url, pool_size=10, max_overflow=20), None
+            _statements.update(engine=engine, lock_fd=lock_fd, writers=threading.Lock())
+    return _statements["engine"], _statements["lock_fd"]
+
+
+@contextlib.contextmanager
+def _write_transaction(conn: Any, lock_fd: Any) -> Iterator[None]:
+    """One write transaction on ``conn``; on SQLite queued like Frontdesk's writers."""
+    if lock_fd is None:
+        with conn.begin():
+            yield
+        return
+    with _statements["writers"]:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+        finally:
+            fcntl.flock(lock_fd, fcntl.LOCK_UN)
+
+
+@functools.cache
+def _create_statements(dialect: str) -> dict[str, Any]:
+    from frontdesk.models import ApiToken, Event, Message, Queue, Ticket, User
+    from frontdesk.models import Sequence as SequenceRow
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    users, tokens, queues = User.__table__, ApiToken.__table__, Queue.__table__
+    sequences = SequenceRow.__table__
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return {
+        "token_user": select(users)
+        .join(tokens, tokens.c.user_id == users.c.id)
+        .where(tokens.c.token_hash == bindparam("hash"), tokens.c.revoked_at.is_(None)),
+        "queue": select(queues.c.id, queues.c.key).where(queues.c.key == bindparam("key")),
+        "customer": upsert(users).on_conflict_do_nothing(index_elements=["email"]).returning(
+            users.c.id
+        ),
+        "customer_id": select(users.c.id).where(users.c.email == bindparam("email")),
+        "number": update(sequences)
+        .where(sequences.c.name == "ticket")
+        .values(value=sequences.c.value + 1)
+        .returning(sequences.c.value),
+        "first_number": insert(sequences),
+        "ticket": insert(Ticket.__table__).returning(Ticket.__table__.c.id),
+        "message": insert(Message.__table__),
+        "event": insert(Event.__table__),
+    }
+
+
+@statements_app.post("/statements")
+def create_by_statements():
+    engine, lock_fd = _statements_engine()
+    sql = _create_statements(engine.dialect.name)
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    data = request.get_json()
+    customer, subject = data["customer"], data["subject"]
+    if not isinstance(subject, str) or not isinstance(customer.get("email"), str):
+        return jsonify({"title": "invalid body"}), 422
+    now = datetime.now(UTC)
+    with engine.connect() as conn:
+        params = {"hash": hashlib.sha256(token.encode()).hexdigest()}
+        agent = conn.execute(sql["token_user"], params).mappings().first()
+        if agent is None or not agent["is_active"]:
+            return jsonify({"title": "unauthorized"}), 401
+        queue = conn.execute(sql["queue"], {"key": data["queue"]}).one()
+        conn.rollback()  # end the read before queuing for the write
+        email = customer["email"].strip().lower()
+        with _write_transaction(conn, lock_fd):
+            new_user = {"email": email, "name": customer.get("name", ""), "role": "customer"}
+            new_user.update(timezone="UTC", is_active=True, vip=False, plugin_data={})
+            customer_id = conn.execute(sql["customer"], dict(new_user, created_at=now)).scalar()
+            if customer_id is None:
+                customer_id = conn.execute(sql["customer_id"], {"email": email}).scalar_one()
+            number = conn.execute(sql["number"]).scalar()
+            if number is None:
+                number = 1000
+                conn.execute(sql["first_number"], {"name": "ticket", "value": number})
+            ticket = {"number": str(number), "subject": subject, "status": "new"}
+            ticket.update(status_category="new", priority="normal", queue_id=queue.id)
+            ticket.update(customer_id=customer_id, channel="api", custom_fields={})
+            ticket.update(plugin_data={}, created_at=now, updated_at=now, version=1)
+            ticket_id = conn.execute(sql["ticket"], ticket).scalar_one()
+            message = {"ticket_id": ticket_id, "kind": "customer", "channel": "api"}
+            message.update(author_id=customer_id, body_text=data.get("body_text", ""), meta={})
+            conn.execute(sql["message"], dict(message, created_at=now))
+            created = {"subject": subject, "status": "new", "priority": "normal"}
+            created.update(queue=queue.key, channel="api")
+            event_row = {"ticket_id": ticket_id, "actor_id": agent["id"], "action": "created"}
+            conn.execute(sql["event"], dict(event_row, new=created, source="", created_at=now))
+    answer = dict(ticket, id=ticket_id, queue=queue.key, customer={"id": customer_id})
+    answer.update(created_at=now.isoformat(), updated_at=now.isoformat())
+    return jsonify(answer), 201
