@@ -1,19 +1,22 @@
-"""Benchmark: ticket creation through the REST API against two bare-Flask baselines.
+"""Benchmark: ticket creation through the REST API against bare-Flask baselines.
 
-Starts three apps under gunicorn with the same settings (2 gthread workers), loads each with wrk
-on 127.0.0.1 with POST bodies that name a new customer every request, and prints requests/s:
+Starts each app under gunicorn with the same settings (2 gthread workers), loads it with wrk on
+127.0.0.1 with POST bodies that name a new customer every request, and prints requests/s:
 
 - bare Flask answering JSON (the per-request floor of Flask itself),
 - bare Flask inserting one row with SQLAlchemy Core (the floor of any database write),
+- bare Flask running the SQL statements of a Frontdesk create by hand, with SQLAlchemy Core and
+  (SQLite only) as SQL text on the sqlite3 module's connection: the floor of any create,
 - Frontdesk ``POST /api/v1/tickets`` with an agent's bearer token (customer lookup and creation,
   number, ticket, first message, history, routing, events).
 
 wrk's keep-alive connections are split evenly between the two workers (each worker takes at
-most its share): left alone, one worker sometimes accepts them all and the other idles through the
-run, which made runs of the same code differ by half. The apps run side by side and are measured in interleaved rounds (median of the rounds), so
-other load on the machine hits every app alike. The budget: Frontdesk's requests/s at least 40%
-of the one-row-insert baseline's on SQLite. The insert baseline and Frontdesk run again on
-PostgreSQL (fresh databases on 127.0.0.1:5432, dropped afterwards) as an extra figure.
+most its share): left alone, one worker sometimes accepts them all and the other idles through
+the run, which made runs of the same code differ by half. The apps run side by side and are
+measured in interleaved rounds (median of the rounds), so other load on the machine hits every
+app alike. The budget: Frontdesk's requests/s at least 40% of the one-row-insert baseline's on
+SQLite. The apps but the JSON one run again on PostgreSQL (fresh databases on 127.0.0.1:5432,
+dropped afterwards) as extra figures.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ QUEUE = "support"
 CREATE = "Frontdesk POST /api/v1/tickets"
 INSERT = "bare Flask 1-row insert"
 STATEMENTS = "bare Flask, a create's statements"
+RAW_STATEMENTS = "bare Flask, the statements as sqlite3 SQL"
 JSON = "bare Flask JSON"
 BODY = {
     "subject": "Cannot sign in to the billing portal ({who})",
@@ -131,6 +135,18 @@ def start_apps(
         )
     )
     apps[STATEMENTS] = (server, "/statements", headers)
+    if instance.dialect == "sqlite":
+        server = stack.enter_context(
+            gunicorn(
+                "bare-flask-raw-statements",
+                "_lib.baseline_apps:raw_statements_app",
+                chdir=BENCH_DIR,
+                env=clean_env({"BENCH_DATABASE_URL": instance.database_url}),
+                log_dir=tmp,
+                clients=clients,
+            )
+        )
+        apps[RAW_STATEMENTS] = (server, "/raw-statements", headers)
     server = stack.enter_context(
         gunicorn(
             f"frontdesk-{label}",
@@ -248,6 +264,9 @@ def print_results(measured: dict[str, dict[str, wrk.WrkResult]], args: argparse.
     for database, results in measured.items():
         if database != "SQLite" and (ratio := _ratio(results)) is not None:
             report.extra(f"api create / 1-row insert ({database})", f"{ratio:.2f}")
+        raw = _ratio(results, RAW_STATEMENTS, INSERT)
+        if raw is not None:
+            report.extra(f"the statements as sqlite3 SQL / 1-row insert ({database})", f"{raw:.2f}")
         floor = _ratio(results, STATEMENTS, INSERT)
         if floor is not None:
             report.extra(f"a create's statements alone / 1-row insert ({database})", f"{floor:.2f}")

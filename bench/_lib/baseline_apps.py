@@ -3,7 +3,8 @@
 ``json_app`` is bare Flask answering JSON (the floor any Flask app pays per request).
 ``insert_app`` is bare Flask inserting one row with SQLAlchemy Core per POST (the floor of any
 write that reaches the database). ``statements_app`` runs the SQL statements of a Frontdesk
-ticket create, by hand (see below). ``BENCH_DATABASE_URL`` names the database; on SQLite it uses
+ticket create, by hand (see below), and ``raw_statements_app`` the same as SQL text on the sqlite3
+module's connection. ``BENCH_DATABASE_URL`` names the database; on SQLite it uses
 the same settings Frontdesk does (WAL, ``synchronous=NORMAL``, a busy timeout) so the comparison is
 about the code, not the storage settings.
 """
@@ -14,7 +15,9 @@ import contextlib
 import fcntl
 import functools
 import hashlib
+import json
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -128,7 +131,8 @@ def _statements_engine() -> tuple[Engine, Any]:
         if not _statements:  # created in the worker, after gunicorn forked
             url = os.environ["BENCH_DATABASE_URL"]
             if url.startswith("sqlite"):
-                engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+                connect_args = {"check_same_thread": False, "timeout": 30}
+                engine = create_engine(url, connect_args=connect_args)
 
                 @event.listens_for(engine, "connect")
                 def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -236,4 +240,93 @@ def create_by_statements():
             conn.execute(sql["event"], dict(event_row, new=created, source="", created_at=now))
     answer = dict(ticket, id=ticket_id, queue=queue.key, customer={"id": customer_id})
     answer.update(created_at=now.isoformat(), updated_at=now.isoformat())
+    return jsonify(answer), 201
+
+
+# The same statements once more, as SQL text on the sqlite3 module's own connection (SQLite
+# only): what the create's writes cost without SQLAlchemy, compiled statements or type handling.
+raw_statements_app = Flask("bench_raw_statements")
+_raw = threading.local()
+
+_RAW_SQL = {
+    "token_user": "SELECT user.id, user.is_active FROM user JOIN api_token"
+    " ON api_token.user_id = user.id"
+    " WHERE api_token.token_hash = ? AND api_token.revoked_at IS NULL",
+    "queue": 'SELECT id, "key" FROM queue WHERE "key" = ?',
+    "customer": "INSERT INTO user (email, name, role, timezone, is_active, vip, plugin_data,"
+    " created_at) VALUES (?, ?, 'customer', 'UTC', 1, 0, '{}', ?)"
+    " ON CONFLICT (email) DO NOTHING RETURNING id",
+    "customer_id": "SELECT id FROM user WHERE email = ?",
+    "number": "UPDATE sequence SET value = value + 1 WHERE name = 'ticket' RETURNING value",
+    "first_number": "INSERT INTO sequence (name, value) VALUES ('ticket', ?)",
+    "ticket": "INSERT INTO ticket (number, subject, status, status_category, priority, queue_id,"
+    " customer_id, channel, custom_fields, plugin_data, created_at, updated_at, version)"
+    " VALUES (?, ?, 'new', 'new', 'normal', ?, ?, 'api', '{}', '{}', ?, ?, 1) RETURNING id",
+    "message": "INSERT INTO message (ticket_id, kind, channel, author_id, body_text, meta,"
+    " created_at) VALUES (?, 'customer', 'api', ?, ?, '{}', ?)",
+    "event": "INSERT INTO event (ticket_id, actor_id, action, new, source, created_at)"
+    " VALUES (?, ?, 'created', ?, '', ?)",
+}
+
+
+def _raw_connection() -> sqlite3.Connection:
+    """This thread's connection to the SQLite database of ``BENCH_DATABASE_URL``."""
+    conn = getattr(_raw, "conn", None)
+    if conn is None:
+        database = os.environ["BENCH_DATABASE_URL"].split("///", 1)[1]
+        conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False, timeout=30)
+        _sqlite_pragmas(conn, None)
+        conn.execute("PRAGMA foreign_keys=ON")
+        _raw.conn = conn
+        with _statements_lock:
+            if "raw_lock_fd" not in _statements:
+                lock_fd = os.open(f"{database}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
+                _statements.update(raw_lock_fd=lock_fd, raw_writers=threading.Lock())
+    return conn
+
+
+@raw_statements_app.post("/raw-statements")
+def create_by_raw_statements():
+    conn, sql = _raw_connection(), _RAW_SQL
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+    data = request.get_json()
+    customer, subject = data["customer"], data["subject"]
+    if not isinstance(subject, str) or not isinstance(customer.get("email"), str):
+        return jsonify({"title": "invalid body"}), 422
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    agent = conn.execute(sql["token_user"], (token_hash,)).fetchone()
+    if agent is None or not agent[1]:
+        return jsonify({"title": "unauthorized"}), 401
+    queue_id, queue_key = conn.execute(sql["queue"], (data["queue"],)).fetchone()
+    email = customer["email"].strip().lower()
+    with _statements["raw_writers"]:
+        fcntl.flock(_statements["raw_lock_fd"], fcntl.LOCK_EX)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                name = customer.get("name", "")
+                row = conn.execute(sql["customer"], (email, name, now)).fetchone()
+                if row is None:
+                    row = conn.execute(sql["customer_id"], (email,)).fetchone()
+                customer_id = row[0]
+                row = conn.execute(sql["number"]).fetchone()
+                number = row[0] if row else 1000
+                if row is None:
+                    conn.execute(sql["first_number"], (number,))
+                values = (str(number), subject, queue_id, customer_id, now, now)
+                ticket_id = conn.execute(sql["ticket"], values).fetchone()[0]
+                body = data.get("body_text", "")
+                conn.execute(sql["message"], (ticket_id, customer_id, body, now))
+                created = {"subject": subject, "status": "new", "priority": "normal"}
+                created.update(queue=queue_key, channel="api")
+                conn.execute(sql["event"], (ticket_id, agent[0], json.dumps(created), now))
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            fcntl.flock(_statements["raw_lock_fd"], fcntl.LOCK_UN)
+    answer = {"id": ticket_id, "number": str(number), "subject": subject, "status": "new"}
+    answer.update(queue=queue_key, customer={"id": customer_id}, created_at=now, updated_at=now)
     return jsonify(answer), 201
