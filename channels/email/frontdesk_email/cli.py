@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,18 +54,33 @@ def _app_context() -> Iterator[Flask]:
         yield app
 
 
-_TICKET_NUMBER = select(Ticket.__table__.c.number).where(Ticket.__table__.c.id == bindparam("id"))
+_tickets = Ticket.__table__
+_TICKET_NUMBERS = select(_tickets.c.id, _tickets.c.number).where(
+    _tickets.c.id.in_(bindparam("ids", expanding=True))
+)
 
 
-def outcome_row(record: InboundRecord, **extra: Any) -> dict[str, Any]:
-    """One outcome as printed by the CLI (and as a JSON line with ``--json``)."""
-    number = read(_TICKET_NUMBER, id=record.ticket_id).scalar() if record.ticket_id else None
+def ticket_numbers(records: Iterable[InboundRecord]) -> dict[int, str]:
+    """The numbers of the tickets ``records`` name, by ticket id: one query for them all."""
+    ids = sorted({r.ticket_id for r in records if r.ticket_id is not None})
+    return dict(read(_TICKET_NUMBERS, ids=ids).tuples().all()) if ids else {}
+
+
+def outcome_row(
+    record: InboundRecord, numbers: dict[int, str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """One outcome as printed by the CLI (and as a JSON line with ``--json``).
+
+    ``numbers``: ticket numbers by id, from :func:`ticket_numbers` (looked up when missing).
+    """
+    if numbers is None:
+        numbers = ticket_numbers([record])
     return {
         **extra,
         "id": record.id,
         "outcome": record.outcome,
         "reason": record.reason,
-        "ticket": number,
+        "ticket": numbers.get(record.ticket_id) if record.ticket_id is not None else None,
         "mailbox_id": record.mailbox_id,
         "message_id": record.message_id,
         "sender": record.sender,
@@ -110,10 +125,12 @@ def ingest_cmd(mailbox_key: str | None, as_json: bool, files: tuple[str, ...]) -
 
     def publish(outcomes: list[Outcome]) -> None:
         nonlocal status
+        numbers = ticket_numbers(o.record for o in outcomes if o.record is not None)
         for outcome in outcomes:
             if outcome.record is not None:
                 seen = outcome.seen_before
-                _emit(outcome_row(outcome.record, file=outcome.name, seen_before=seen), as_json)
+                row = outcome_row(outcome.record, numbers, file=outcome.name, seen_before=seen)
+                _emit(row, as_json)
                 continue
             _emit({"file": outcome.name, "outcome": "error", "reason": outcome.error}, as_json)
             # A message to retry outranks a file that could not be read.
@@ -172,7 +189,9 @@ def outcomes_cmd(outcome: str | None, mailbox_key: str | None, limit: int, as_js
         if mailbox_key:
             query = query.where(InboundRecord.mailbox_id == _mailbox_id(mailbox_key, as_json))
         try:
-            for record in session.scalars(query):
-                _emit(outcome_row(record), as_json)
+            records = session.scalars(query).all()
+            numbers = ticket_numbers(records)
+            for record in records:
+                _emit(outcome_row(record, numbers), as_json)
         except TRANSIENT as exc:
             _fail(f"temporary failure: {type(exc).__name__}", EX_TEMPFAIL, as_json)

@@ -210,10 +210,10 @@ def process(
             _finish_alone(record, "rejected", f"internal error: {_brief(exc)}", parsed)
             return
         if outcome.action == "created":
-            _acknowledge(outcome.ticket)
+            _acknowledge(outcome.ticket, session.get(Mailbox, mailbox_id) if mailbox_id else None)
 
 
-def _acknowledge(ticket: Ticket) -> None:
+def _acknowledge(ticket: Ticket, mailbox: Mailbox | None) -> None:
     """Queue the acknowledgement together with the new ticket, in the same transaction.
 
     A failure here costs the acknowledgement, never the message: the ``ticket_created`` hook
@@ -221,7 +221,7 @@ def _acknowledge(ticket: Ticket) -> None:
     """
     try:
         with savepoint():
-            acknowledge_opened(ticket)
+            acknowledge_opened(ticket, mailbox)
     except TRANSIENT:
         raise
     except Exception:

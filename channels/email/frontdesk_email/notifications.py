@@ -61,12 +61,15 @@ _ACKNOWLEDGEMENTS = (
 )
 
 
-def queue_notification(ticket: Ticket, kind: str, **params: Any) -> int | None:
+def queue_notification(
+    ticket: Ticket, kind: str, *, first_mail_to: Mailbox | None = None, **params: Any
+) -> int | None:
     """Record a Message-ID for an automatic mail of ``kind`` and queue the job that sends it.
 
-    Nothing is rendered here: the job renders the template when it sends.
+    Nothing is rendered here: the job renders the template when it sends. ``params`` go to the
+    job; ``first_mail_to`` as for :func:`mailbox_for`.
     """
-    mailbox = mailbox_for(ticket)
+    mailbox = mailbox_for(ticket, first_mail_to=first_mail_to)
     if mailbox is None:
         log.warning("ticket %s: no mailbox can send its %s mail", ticket.number, kind)
         return None
@@ -142,21 +145,23 @@ def on_ticket_created(ticket: Ticket) -> None:
     acknowledge(ticket)
 
 
-def acknowledge_opened(ticket: Ticket) -> None:
+def acknowledge_opened(ticket: Ticket, mailbox: Mailbox | None = None) -> None:
     """:func:`acknowledge` a ticket the ingest pipeline just opened, in the same transaction.
 
-    The acknowledgement becomes durable with the ticket, and the hook after the commit has
-    nothing left to decide. (Remembered per object: a ticket whose transaction rolls back
-    never reaches the hook, and a new ticket is a new object.)
+    ``mailbox``: the one the opening mail came to, if known. The acknowledgement becomes
+    durable with the ticket, and the hook after the commit has nothing left to decide.
+    (Remembered per object: a ticket whose transaction rolls back never reaches the hook, and
+    a new ticket is a new object.)
     """
-    acknowledge(ticket)
+    acknowledge(ticket, first_mail_to=mailbox)
     session.info.setdefault(_DECIDED, WeakSet()).add(ticket)
 
 
-def acknowledge(ticket: Ticket) -> None:
+def acknowledge(ticket: Ticket, *, first_mail_to: Mailbox | None = None) -> None:
     """Queue the acknowledgement of ``ticket`` if it is due, in the current transaction if any.
 
     Only the decision and the Message-ID are made here; the job renders the template and sends.
+    ``first_mail_to`` as for :func:`.outbound.mailbox_for`.
     """
     if ticket.channel != "email" or not settings()["ACKNOWLEDGE"]:
         return
@@ -179,7 +184,7 @@ def acknowledge(ticket: Ticket) -> None:
             recent,
         )
         return
-    queue_notification(ticket, "acknowledgement")
+    queue_notification(ticket, "acknowledgement", first_mail_to=first_mail_to)
 
 
 def _opened_by_customer_mail(ticket: Ticket) -> bool:

@@ -65,25 +65,32 @@ _MAILBOX_OF_QUEUE = (
 _FIRST_ACTIVE_MAILBOX = select(_mailboxes.c.id).where(*_active).order_by(_mailboxes.c.id).limit(1)
 
 
-def mailbox_for(ticket: Ticket) -> Mailbox | None:
+def mailbox_for(ticket: Ticket, *, first_mail_to: Mailbox | None = None) -> Mailbox | None:
     """The mailbox that speaks for ``ticket``: where its mail came in, else a configured one.
 
     In order: ``ticket.plugin_data["email"]["mailbox"]``, the mailbox of the ticket's first
     inbound mail, the mailbox whose default queue is the ticket's queue, ``DEFAULT_MAILBOX``,
-    then the first active mailbox that can send.
+    then the first active mailbox that can send. ``first_mail_to``: the mailbox of the ticket's
+    first inbound mail, when the caller knows it (the mail that just opened the ticket).
     """
     key = ((ticket.plugin_data or {}).get("email") or {}).get("mailbox")
-    candidates: list[tuple[Select, dict[str, Any]]] = []
+    candidates: list[tuple[Select, dict[str, Any]] | Mailbox] = []
     if key:
         candidates.append((_MAILBOX_BY_KEY, {"key": key}))
-    candidates.append((_MAILBOX_OF_FIRST_MAIL, {"ticket_id": ticket.id}))
+    if first_mail_to is None:
+        candidates.append((_MAILBOX_OF_FIRST_MAIL, {"ticket_id": ticket.id}))
+    elif first_mail_to.smtp_host is not None:  # as _MAILBOX_OF_FIRST_MAIL would find it
+        candidates.append(first_mail_to)
     if ticket.queue_id is not None:
         candidates.append((_MAILBOX_OF_QUEUE, {"queue_id": ticket.queue_id}))
     default_key = settings()["DEFAULT_MAILBOX"]
     if default_key:
         candidates.append((_MAILBOX_BY_KEY, {"key": default_key}))
     candidates.append((_FIRST_ACTIVE_MAILBOX, {}))
-    for stmt, params in candidates:
+    for candidate in candidates:
+        if isinstance(candidate, Mailbox):
+            return candidate
+        stmt, params = candidate
         found = read(stmt, **params).scalar()
         if found is not None:
             return session.get(Mailbox, found)

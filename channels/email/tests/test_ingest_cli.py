@@ -17,6 +17,7 @@ from inbound_helpers import (  # noqa: E402,F401
 )
 
 from frontdesk.db import session  # noqa: E402
+from frontdesk.models import Ticket  # noqa: E402
 from frontdesk_email.models import InboundRecord  # noqa: E402
 
 
@@ -101,3 +102,30 @@ def test_the_email_group_lists_its_commands(app, tmp_path):
     assert result.returncode == 0
     for command in (b"ingest", b"reprocess", b"outcomes"):
         assert b"\n  " + command + b" " in result.stdout
+
+
+def test_each_outcome_names_its_own_ticket_in_a_batch_and_in_the_listing(app, tmp_path):
+    """Replies print the number of the ticket they joined; new mail the one it opened."""
+    mails = [
+        make_mail(subject="Printer on fire", message_id="<first@example.com>"),
+        make_mail(sender="Bob <bob@example.com>", subject="VPN down"),
+        make_mail(subject="Re: Printer on fire", in_reply_to="<first@example.com>"),
+        make_mail(headers={"Auto-Submitted": "auto-replied"}),
+    ]
+    files = []
+    for index, raw in enumerate(mails):
+        path = tmp_path / f"mail{index}.eml"
+        path.write_bytes(raw)
+        files.append(str(path))
+    rows = json_lines(run_cli(app, tmp_path, "email", "ingest", "--json", *files).stdout)
+
+    numbers = {
+        record.id: session.get(Ticket, record.ticket_id).number if record.ticket_id else None
+        for record in session.scalars(select(InboundRecord))
+    }
+    assert [r["outcome"] for r in rows] == ["created", "created", "appended", "dropped"]
+    assert [r["ticket"] for r in rows] == [numbers[r["id"]] for r in rows]
+    assert rows[0]["ticket"] == rows[2]["ticket"] != rows[1]["ticket"]
+    assert rows[3]["ticket"] is None
+    listed = json_lines(run_cli(app, tmp_path, "email", "outcomes", "--json").stdout)
+    assert {r["id"]: r["ticket"] for r in listed} == {r["id"]: r["ticket"] for r in rows}

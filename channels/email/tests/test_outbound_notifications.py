@@ -61,6 +61,25 @@ def test_a_new_mail_ticket_is_acknowledged_once(
     assert len(session.scalars(select(OutboundMessageId)).all()) == 1
 
 
+def test_the_acknowledgement_comes_from_the_mailbox_the_mail_came_to(
+    make_mailbox: Any, imap_account: Any, raw_mail: Any, outbox: list[Any]
+) -> None:
+    first = make_mailbox()
+    second = make_mailbox()
+    receive_only = make_mailbox(smtp_host=None)
+
+    _poll_one(second, imap_account, raw_mail(subject="Invoice missing"))
+    _poll_one(receive_only, imap_account, raw_mail(subject="Password reset"))
+
+    acks = _automatic(outbox)
+    senders = {m["Subject"].split(": ", 1)[1]: m["From"].addresses[0].addr_spec for m in acks}
+    # A mailbox that cannot send leaves it to the first active one that can.
+    assert senders == {
+        "Invoice missing": second.from_address,
+        "Password reset": first.from_address,
+    }
+
+
 def test_mail_the_screen_drops_is_never_answered(
     mailbox: Any, imap_account: Any, raw_mail: Any, outbox: list[Any]
 ) -> None:

@@ -156,8 +156,13 @@ class InProcessBackend:
         with transaction():
             conn = session.connection()
             if key is not None:
-                conn.execute(_FREE_KEY, {"job_key": key})
-                job_id = conn.execute(_insert_keyed_job(conn.dialect.name), values).scalar()
+                insert_keyed = _insert_keyed_job(conn.dialect.name)
+                job_id = conn.execute(insert_keyed, values).scalar()
+                # The key is taken: by a finished job, which gives it up, or by one still
+                # waiting or running, which keeps it (and the second INSERT skips the row too).
+                # Most keys are new, so the common case is one statement.
+                if job_id is None and conn.execute(_FREE_KEY, {"job_key": key}).rowcount:
+                    job_id = conn.execute(insert_keyed, values).scalar()
             else:
                 job_id = conn.execute(_INSERT_JOB, values).scalar()
             if job_id is None:
