@@ -58,10 +58,21 @@ class ThreadHeaders:
     references: list[str] = field(default_factory=list)
 
 
+# Every Message-ID we make ends its left part with ".fd" (make_msgid puts the idstring there):
+# mail coming in under an id without it cannot be one we sent, whatever the domain (a mailbox's
+# address, and so the domain of its ids, may change).
+ID_MARK = "fd"
+
+
 def new_message_id(mailbox: Mailbox) -> str:
     """A fresh, globally unique Message-ID in the mailbox's domain (with angle brackets)."""
     domain = mailbox.from_address.rpartition("@")[2] or "frontdesk.invalid"
-    return make_msgid(idstring="fd", domain=domain)
+    return make_msgid(idstring=ID_MARK, domain=domain)
+
+
+def may_be_ours(message_id: str) -> bool:
+    """Whether ``message_id`` has the form of the ids :func:`new_message_id` makes."""
+    return message_id.strip().strip("<>").rpartition("@")[0].endswith("." + ID_MARK)
 
 
 def thread_headers(ticket: Ticket, exclude: str | None = None) -> ThreadHeaders:

@@ -17,6 +17,7 @@ from frontdesk.db import session, utcnow
 from frontdesk.models import Message, Ticket
 from frontdesk.services import ServiceError, add_message, find_user_by_email
 
+from .compose import may_be_ours
 from .models import InboundRecord, Mailbox, OutboundMessageId
 from .parsing import CHANNEL
 from .schemas import inbound_settings
@@ -87,7 +88,9 @@ def _loop(message: InboundMessage, headers: dict[str, str]) -> ScreenVerdict | N
     x_loop = headers.get("x-loop", "").lower()
     if x_loop and any(address in x_loop for address in ours):
         return drop(f"loop: X-Loop names our address ({headers['x-loop']})")
-    if message.external_id and read(_WE_SENT, forms=id_forms([message.external_id])).first():
+    sent_id = message.external_id
+    # Looked up only when it has our form: most mail is not ours, and this runs on all of it.
+    if sent_id and may_be_ours(sent_id) and read(_WE_SENT, forms=id_forms([sent_id])).first():
         return drop(f"loop: {message.external_id} is a message we sent")
     return None
 

@@ -121,10 +121,11 @@ def make_plain_mailbox(app: Any) -> Any:
 @pytest.fixture
 def record_outbound(app: Any) -> Any:
     """``record_outbound(ticket) -> Message-ID``: pretend we sent a mail on ``ticket``."""
+    from frontdesk_email.compose import ID_MARK
     from frontdesk_email.models import OutboundMessageId
 
     def record(ticket: Any, message_id: str | None = None) -> str:
-        message_id = message_id or make_msgid(domain="support.example.org")
+        message_id = message_id or make_msgid(idstring=ID_MARK, domain="support.example.org")
         with transaction():
             session.add(OutboundMessageId(message_id=message_id, ticket_id=ticket.id))
         return message_id

@@ -23,6 +23,7 @@ from inbound_helpers import (  # noqa: E402,F401
 from frontdesk.channels.base import InboundMessage  # noqa: E402
 from frontdesk.models import Message  # noqa: E402
 from frontdesk.services import receive_inbound  # noqa: E402
+from frontdesk_email.compose import may_be_ours, new_message_id  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("no_acknowledgements")
 
@@ -83,6 +84,16 @@ def test_our_own_sent_message_coming_back_is_a_loop(ingest, make_ticket, record_
     sent_id = record_outbound(make_ticket())
     record = ingest(make_mail(message_id=sent_id))
     assert (record.outcome, record.reason) == ("dropped", f"loop: {sent_id} is a message we sent")
+
+
+def test_every_id_we_make_is_one_the_loop_check_looks_up(make_plain_mailbox):
+    """The loop check skips the lookup for ids not of our form; ours must all be of it."""
+    mailbox = make_plain_mailbox(from_address="help@support.example.org")
+    ours = [new_message_id(mailbox) for _ in range(50)]
+    assert len(set(ours)) == 50
+    assert all(may_be_ours(i) and may_be_ours(i.strip("<>")) for i in ours)
+    foreign = ["<CAF+x=1@mail.gmail.com>", "<a.b@outlook.com>", "fd@example.com", "<>", ""]
+    assert not any(may_be_ours(i) for i in foreign)
 
 
 def test_a_bounce_is_recorded_on_the_ticket_whose_mail_failed(
