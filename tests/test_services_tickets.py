@@ -17,6 +17,7 @@ from frontdesk.services import (
     assign,
     change_status,
     reply,
+    update_queue,
     update_ticket,
 )
 
@@ -28,6 +29,17 @@ def test_new_ticket_gets_number_first_message_and_history(make_ticket, db):
     assert [m.kind for m in ticket.messages] == ["customer"]
     actions = db.scalars(select(Event.action).where(Event.ticket_id == ticket.id)).all()
     assert actions[0] == "created" and "message" in actions
+
+
+def test_a_ticket_opened_without_a_queue_goes_to_the_first_active_one(make_ticket, make_queue):
+    first, second = make_queue(key="first-desk"), make_queue(key="second-desk")
+    assert make_ticket().queue == first
+    update_queue(first, is_active=False)
+    assert make_ticket().queue == second
+    update_queue(second, is_active=False)
+    assert make_ticket().queue is None  # no active queue: the ticket waits unqueued
+    update_queue(first, is_active=True)
+    assert make_ticket(queue=None).queue == first
 
 
 def test_ticket_numbers_are_sequential_and_unique(make_ticket):

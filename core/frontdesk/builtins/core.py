@@ -37,9 +37,20 @@ def ticket_number(ticket: Ticket, sequence: int) -> str:
     return f"{current_app.config['TICKET_NUMBER_PREFIX']}{sequence}"
 
 
+_queues = Queue.__table__
+# Built once: a statement made per call is compiled (or looked up in the cache) every time.
+_FIRST_ACTIVE_QUEUE = (
+    select(_queues.c.id).where(_queues.c.is_active.is_(True)).order_by(_queues.c.id).limit(1)
+)
+
+
 @hookimpl(trylast=True)
 def select_queue(ticket: Ticket) -> Queue | None:
-    return session.scalar(select(Queue).where(Queue.is_active.is_(True)).order_by(Queue.id).limit(1))
+    """The first active queue; its object comes from the session when it is loaded already."""
+    if session.autoflush:  # as an ORM query would: a queue not yet written counts
+        session.flush()
+    queue_id = session.connection().execute(_FIRST_ACTIVE_QUEUE).scalar()
+    return session.get(Queue, queue_id) if queue_id is not None else None
 
 
 @hookimpl(trylast=True)
