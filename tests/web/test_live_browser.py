@@ -95,7 +95,9 @@ def test_the_queue_view_marks_changed_rows(
     page, errors = open_as(browser, base_url, ann, "/desk/tickets?view=all")
     row = f"tr[data-ticket-id='{ticket.id}']"
     page.wait_for_selector(row, timeout=WAIT_MS)
-    page.wait_for_function("() => window.frontdesk.live && window.frontdesk.live.socket.connected")
+    # Connected is not enough: a change made before the server put the page in the queue's
+    # rooms would reach nobody.
+    page.wait_for_function("() => window.frontdesk.live && window.frontdesk.live.watching")
 
     change_status(ticket, "pending", ann)
     page.wait_for_selector(f"{row}.live-changed", timeout=WAIT_MS)

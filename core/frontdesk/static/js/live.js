@@ -107,7 +107,10 @@
       });
     }
 
-    socket.on("connect", function () { socket.emit("watch_queue", {}); });
+    socket.on("connect", function () {
+      live.watching = false;  // until the server says this page is in the queue's rooms
+      socket.emit("watch_queue", {}, function (reply) { live.watching = !!(reply && reply.ok); });
+    });
     socket.on("ticket_changed", mark);
     socket.on("message_added", mark);
   }
