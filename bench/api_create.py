@@ -94,57 +94,34 @@ def start_apps(
 ) -> dict[str, tuple[Server, str, dict[str, str]]]:
     """Start the apps measured on one database (``stack`` stops them); name -> what to load."""
     apps: dict[str, tuple[Server, str, dict[str, str]]] = {}
+
+    def baseline(name: str, app: str, database_url: str | None) -> Server:
+        env = clean_env({"BENCH_DATABASE_URL": database_url} if database_url else None)
+        return stack.enter_context(
+            gunicorn(name, app, chdir=BENCH_DIR, env=env, log_dir=tmp, clients=clients)
+        )
+
     if instance.dialect == "sqlite":
-        server = stack.enter_context(
-            gunicorn(
-                "bare-flask-json",
-                "_lib.baseline_apps:json_app",
-                chdir=BENCH_DIR,
-                env=clean_env(),
-                log_dir=tmp,
-                clients=clients,
-            )
-        )
-        apps[JSON] = (server, "/json", {})
+        apps[JSON] = (baseline("bare-flask-json", "_lib.baseline_apps:json_app", None), "/json", {})
     make_engine(baseline_url).dispose()  # create the baseline table before the workers start
-    env = clean_env({"BENCH_DATABASE_URL": baseline_url})
-    server = stack.enter_context(
-        gunicorn(
-            f"bare-flask-insert-{label}",
-            "_lib.baseline_apps:insert_app",
-            chdir=BENCH_DIR,
-            env=env,
-            log_dir=tmp,
-            clients=clients,
-        )
-    )
+    server = baseline(f"bare-flask-insert-{label}", "_lib.baseline_apps:insert_app", baseline_url)
     apps[INSERT] = (server, "/insert", {})
     report.note(f"migrating and preparing Frontdesk on {label}")
     migrate(instance)
     token = agent_with_token(instance, [QUEUE])
     headers = {"Authorization": f"Bearer {token}"}
     # The same database as Frontdesk's (the apps are loaded one at a time): its token and queue.
-    server = stack.enter_context(
-        gunicorn(
-            f"bare-flask-statements-{label}",
-            "_lib.baseline_apps:statements_app",
-            chdir=BENCH_DIR,
-            env=clean_env({"BENCH_DATABASE_URL": instance.database_url}),
-            log_dir=tmp,
-            clients=clients,
-        )
+    server = baseline(
+        f"bare-flask-statements-{label}",
+        "_lib.baseline_apps:statements_app",
+        instance.database_url,
     )
     apps[STATEMENTS] = (server, "/statements", headers)
     if instance.dialect == "sqlite":
-        server = stack.enter_context(
-            gunicorn(
-                "bare-flask-raw-statements",
-                "_lib.baseline_apps:raw_statements_app",
-                chdir=BENCH_DIR,
-                env=clean_env({"BENCH_DATABASE_URL": instance.database_url}),
-                log_dir=tmp,
-                clients=clients,
-            )
+        server = baseline(
+            "bare-flask-raw-statements",
+            "_lib.baseline_apps:raw_statements_app",
+            instance.database_url,
         )
         apps[RAW_STATEMENTS] = (server, "/raw-statements", headers)
     server = stack.enter_context(
