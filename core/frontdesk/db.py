@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, Executable, MetaData, Result, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -42,6 +42,7 @@ __all__ = [
     "emit_after_commit",
     "get_db",
     "in_transaction",
+    "read",
     "run_migrations",
     "savepoint",
     "session",
@@ -466,6 +467,19 @@ def _begin_sqlite_write(sess: Session) -> _WriteLock | None:
     finally:
         _WRITE_BEGIN.reset(token)
     return lock
+
+
+def read(statement: Executable, /, **params: Any) -> Result[Any]:
+    """Run a prepared statement on the session's connection, without the ORM's per-query work.
+
+    For the lookups a request or a message makes every time (a statement built once at import):
+    about a third of the cost of ``session.execute``. Pending changes are flushed first, as an
+    ORM query would, so objects not yet written count.
+    """
+    sess = _current_session()
+    if sess.autoflush:
+        sess.flush()
+    return sess.connection().execute(statement, params)
 
 
 def in_transaction() -> bool:

@@ -24,14 +24,13 @@ import click
 from flask import Flask
 from sqlalchemy import bindparam, select
 
-from frontdesk.db import session
+from frontdesk.db import read, session
 from frontdesk.models import Ticket
 from frontdesk.services import ServiceError
 
 from .batch import Outcome, ingest_grouped
 from .ingest import TRANSIENT, TemporaryFailure, reprocess
 from .models import OUTCOMES, InboundRecord, Mailbox
-from .txn import read
 
 EX_OK, EX_DATAERR, EX_NOINPUT, EX_TEMPFAIL, EX_CONFIG = 0, 65, 66, 75, 78
 

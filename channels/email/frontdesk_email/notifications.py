@@ -15,7 +15,7 @@ from weakref import WeakSet
 
 from sqlalchemy import bindparam, case, func, insert, inspect, select
 
-from frontdesk.db import session, transaction, utcnow
+from frontdesk.db import read, session, transaction, utcnow
 from frontdesk.jobs import PeriodicTask, enqueue
 from frontdesk.models import Message, Ticket, User
 from frontdesk.services import record_event
@@ -34,7 +34,7 @@ from .outbound import (
     status_label,
     template_context,
 )
-from .txn import per_transaction, read
+from .txn import per_transaction
 
 log = logging.getLogger(__name__)
 _DECIDED = "frontdesk_email.acknowledgement_decided"

@@ -16,7 +16,7 @@ from flask_babel import force_locale
 from sqlalchemy import Select, bindparam, select
 
 from frontdesk.channels.base import Channel
-from frontdesk.db import session, transaction, utcnow
+from frontdesk.db import read, session, transaction, utcnow
 from frontdesk.models import Message, Ticket, User
 from frontdesk.plugins import registered_statuses
 
@@ -27,7 +27,6 @@ from .i18n import _l
 from .mailtemplates import render
 from .models import InboundRecord, Mailbox, OutboundMessageId
 from .smtp import send_mail
-from .txn import read
 
 log = logging.getLogger(__name__)
 

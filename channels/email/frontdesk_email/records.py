@@ -15,10 +15,9 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from frontdesk.db import session, utcnow
+from frontdesk.db import read, session, utcnow
 
 from .models import InboundRecord
-from .txn import read
 
 _records = InboundRecord.__table__
 _INSERT = insert(_records)

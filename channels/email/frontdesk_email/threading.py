@@ -16,14 +16,13 @@ from sqlalchemy import Select, bindparam, func, literal, select, union_all
 from sqlalchemy.orm import lazyload
 
 from frontdesk.channels.base import InboundMessage, ThreadMatch
-from frontdesk.db import session, utcnow
+from frontdesk.db import read, session, utcnow
 from frontdesk.models import Message, Ticket, User
 
 from .models import OutboundMessageId
 from .parsing import CHANNEL
 from .schemas import inbound_settings
 from .screening import id_forms
-from .txn import read
 
 # Reply and forward prefixes in the languages we serve and common neighbours ("Re[2]:", "AW:").
 _PREFIX = re.compile(

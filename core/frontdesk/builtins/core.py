@@ -9,7 +9,7 @@ from flask import Request, current_app, session as http_session
 from sqlalchemy import select
 
 from frontdesk.channels.base import InboundMessage, ThreadMatch
-from frontdesk.db import session
+from frontdesk.db import read, session
 from frontdesk.i18n import _l
 from frontdesk.models import Queue, Ticket, User
 from frontdesk.plugins import Permission, hookimpl
@@ -47,9 +47,7 @@ _FIRST_ACTIVE_QUEUE = (
 @hookimpl(trylast=True)
 def select_queue(ticket: Ticket) -> Queue | None:
     """The first active queue; its object comes from the session when it is loaded already."""
-    if session.autoflush:  # as an ORM query would: a queue not yet written counts
-        session.flush()
-    queue_id = session.connection().execute(_FIRST_ACTIVE_QUEUE).scalar()
+    queue_id = read(_FIRST_ACTIVE_QUEUE).scalar()
     return session.get(Queue, queue_id) if queue_id is not None else None
 
 
