@@ -9,8 +9,10 @@ threading, dedupe and screening on (the defaults):
 - Dovecot over IMAP, polled by ``poll_mailbox`` (reusing the test servers in
   ``channels/email/tests/servers.py``).
 
-Each run happens in its own child process, so the peak RSS reported is that process's own.
-Budget: at least 300 messages/s through the piped entry on SQLite.
+Each run happens in its own child process, so the peak RSS reported is that process's own (the
+CLI's includes its read-ahead helper: ``wait4`` reports the largest of the two, and the CPU time
+of both). Budget: at least 300 messages/s through the piped entry (the CLI) on SQLite; the
+in-process run (one transaction per message, as the IMAP poller commits) is a figure.
 """
 
 from __future__ import annotations
@@ -316,7 +318,7 @@ def main() -> int:
         report.note(f"generated {len(paths)} messages ({size:.1f} MiB)")
         for name, database, run in planned_runs(args, Path(tmp), mails, paths):
             report.note(f"running {name} on {database}")
-            is_piped = database == "sqlite" and not name.startswith("IMAP")
+            is_piped = database == "sqlite" and name.startswith("frontdesk email ingest")
             try:
                 result = run()
             except BenchError as exc:

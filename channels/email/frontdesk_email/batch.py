@@ -4,31 +4,34 @@
 ends after :data:`GROUP_SIZE` messages or :data:`GROUP_SECONDS`, whichever comes first, and each
 message runs in a savepoint inside it. A message whose ticket change fails is recorded as
 rejected, as it would be on its own (see :func:`.ingest.process`); one that fails anywhere else is
-undone entirely and reported for a retry. The others of its group are kept. The lifecycle events and after-commit calls of a group (the acknowledgement,
-jobs) fire once each after the commit that made them durable, as for a single message; outcomes
-are handed back only then, so nothing is reported that a crash could still take back. A crash
-loses at most the uncommitted group, which a rerun takes in again (the committed ones are
-recognised by their bytes and reported as seen before).
+undone entirely and reported for a retry. The others of its group are kept. The lifecycle
+events and after-commit calls of a group (the acknowledgement, jobs) fire once each after the
+commit that made them durable, as for a single message; outcomes are handed back only then, so
+nothing is reported that a crash could still take back. A crash loses at most the uncommitted
+group, which a rerun takes in again (the committed ones are recognised by their bytes and
+reported as seen before).
+
+The files are read, stored and parsed ahead by a helper process (:mod:`.readahead`) while this
+one writes.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from frontdesk.db import savepoint, session, transaction, utcnow
 
-from .ingest import TRANSIENT, TemporaryFailure, history_source, ingest_raw
+from .ingest import TRANSIENT, TemporaryFailure, history_source, ingest_ready
 from .models import InboundRecord, Mailbox
+from .readahead import Input, prepared
 
 log = logging.getLogger(__name__)
 GROUP_SIZE = 100
 GROUP_SECONDS = 0.5
-_Input = tuple[str, bytes | OSError]  # a named input: its bytes, or why it cannot be read
 
 
 @dataclass
@@ -43,26 +46,28 @@ class Outcome:
 
 
 def ingest_grouped(
-    names: Iterable[str],
+    names: Sequence[str],
     mailbox_id: int | None,
     publish: Callable[[list[Outcome]], None],
     *,
     size: int = GROUP_SIZE,
     seconds: float = GROUP_SECONDS,
+    read_ahead: bool = True,
 ) -> None:
     """Take in the named files (``-``: standard input) group by group.
 
     ``publish`` gets each group's outcomes, in order, once the group is committed.
+    ``read_ahead``: let a helper process store and parse the inputs ahead (:mod:`.readahead`).
 
     An unavailable database or blob store ends the run: the outcomes of the group that could
     not be committed are published as temporary failures, then :class:`TemporaryFailure` is
     raised.
     """
-    inputs = _read_each(names)
+    inputs = prepared(names, helper=read_ahead)
     # Each group's first input is read before its transaction begins: standard input may be
     # slow to arrive, and on SQLite a write transaction keeps every other writer waiting.
     upcoming = next(inputs, None)
-    with history_source("email"):  # history written by events after each commit too
+    with closing(inputs), history_source("email"):  # history by events after commits too
         while upcoming is not None:
             group: list[Outcome] = []
             try:
@@ -76,42 +81,37 @@ def ingest_grouped(
             session.expunge_all()  # keep memory flat over thousands of files
 
 
-def _read_each(names: Iterable[str]) -> Iterator[_Input]:
-    for name in names:
-        try:
-            yield name, sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
-        except OSError as exc:
-            yield name, exc
-
-
 def _fill_group(
-    upcoming: _Input,
-    inputs: Iterator[_Input],
+    upcoming: Input,
+    inputs: Iterator[Input],
     mailbox_id: int | None,
     group: list[Outcome],
     size: int,
     seconds: float,
-) -> _Input | None:
+) -> Input | None:
     """Process inputs into ``group`` until it is full or old enough; the next group's first."""
     deadline = time.monotonic() + seconds
     mailbox = session.get(Mailbox, mailbox_id) if mailbox_id else None
-    item: _Input | None = upcoming
+    item: Input | None = upcoming
     while item is not None:
-        group.append(Outcome(item[0]))  # stands for the input until it is processed
-        group[-1] = _one(*item, mailbox)
+        group.append(Outcome(item.name))  # stands for the input until it is processed
+        group[-1] = _one(item, mailbox)
         item = next(inputs, None)
         if len(group) >= size or time.monotonic() >= deadline:
             break
     return item
 
 
-def _one(name: str, raw: bytes | OSError, mailbox: Mailbox | None) -> Outcome:
-    if isinstance(raw, OSError):
-        return Outcome(name, error=f"cannot read: {raw}")
+def _one(item: Input, mailbox: Mailbox | None) -> Outcome:
+    name = item.name
+    if item.unreadable is not None:
+        return Outcome(name, error=f"cannot read: {item.unreadable}")
+    if item.ready is None:
+        raise TemporaryFailure(item.unstored or "the message could not be stored")
     started = utcnow()
     try:
         with savepoint():
-            record = ingest_raw(raw, mailbox=mailbox, source="pipe")
+            record = ingest_ready(item.ready, mailbox=mailbox, source="pipe")
     except (TemporaryFailure, *TRANSIENT):
         raise
     except Exception as exc:  # a bug: this message is undone and kept by the MTA for a retry

@@ -14,8 +14,10 @@ commits, and a crash before then leaves nothing of them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g
@@ -66,17 +68,89 @@ def ingest_raw(
     Problems with the message itself end in a recorded ``rejected`` outcome; only an unavailable
     database or blob store raises (:class:`TemporaryFailure`).
     """
+    with _temporary_failures():
+        digest = write_blob(raw)
+        return _ingest(
+            digest, len(raw), lambda: read_mail(raw), mailbox, source, uidvalidity, imap_uid
+        )
+
+
+@dataclass
+class Ready:
+    """A message stored and read before its transaction begins (see :func:`store_and_read`)."""
+
+    digest: str  # of the raw bytes, stored durably under it
+    size: int
+    reading: ParsedMail | Refused
+
+
+def store_and_read(raw: bytes) -> Ready:
+    """The part of taking in ``raw`` that needs no database: store its bytes, parse them.
+
+    Raises ``OSError`` when the blob store fails (a temporary failure of the whole run).
+    """
+    return Ready(write_blob(raw), len(raw), read_mail(raw))
+
+
+def ingest_ready(ready: Ready, *, mailbox: Mailbox | None, source: str) -> InboundRecord:
+    """:func:`ingest_raw` for a message already stored and read (a piped batch reads ahead)."""
+    with _temporary_failures():
+        return _ingest(ready.digest, ready.size, lambda: ready.reading, mailbox, source, None, None)
+
+
+def _ingest(
+    digest: str,
+    size: int,
+    reading: Callable[[], ParsedMail | Refused],
+    mailbox: Mailbox | None,
+    source: str,
+    uidvalidity: int | None,
+    imap_uid: int | None,
+) -> InboundRecord:
+    record, claimed_here = _claim(digest, size, mailbox, source, uidvalidity, imap_uid)
+    if record.outcome == "pending":  # only then is the message read (re-deliveries are not)
+        process(record, reading(), claimed_here=claimed_here)
+    return record
+
+
+@contextmanager
+def _temporary_failures() -> Iterator[None]:
+    """Turn an unavailable database or blob store into :class:`TemporaryFailure`."""
     with history_source("email"):
         try:
-            digest = write_blob(raw)
-            record, claimed_here = _claim(digest, len(raw), mailbox, source, uidvalidity, imap_uid)
-            if record.outcome == "pending":
-                process(record, raw, claimed_here=claimed_here)
-            return record
+            yield
         except TRANSIENT as exc:
             if not in_transaction():  # else the caller's transaction is the caller's to end
                 _rollback_quietly()
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}".splitlines()[0]) from exc
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a message cannot be taken in at all; it is recorded as rejected with this reason."""
+
+    reason: str
+    trace: str | None = None  # the traceback of a parser bug, logged against the record
+
+
+def read_mail(raw: bytes) -> ParsedMail | Refused:
+    """Parse ``raw`` within the configured limits; whatever is wrong with it, never raises."""
+    settings = inbound_settings()
+    if len(raw) > settings["MAX_MESSAGE_BYTES"]:
+        return Refused(
+            f"the message is {len(raw)} bytes; the limit is {settings['MAX_MESSAGE_BYTES']}"
+        )
+    limits = Limits(
+        max_parts=settings["MAX_MIME_PARTS"],
+        max_depth=settings["MAX_MIME_DEPTH"],
+        max_body_chars=current_app.config["MAX_BODY_LENGTH"],
+    )
+    try:
+        return parse_mail(raw, limits)
+    except MailRejected as exc:
+        return Refused(str(exc))
+    except Exception as exc:  # a parser bug must cost one message, never the batch
+        return Refused(f"could not parse the message: {_brief(exc)}", traceback.format_exc())
 
 
 def reprocess(record: InboundRecord) -> InboundRecord:
@@ -103,7 +177,7 @@ def reprocess(record: InboundRecord) -> InboundRecord:
                 flags = dict(record.flags or {})
                 flags["reprocessed_as"] = [*flags.get("reprocessed_as", []), fresh.id]
                 record.flags = flags
-            process(fresh, raw, reprocessing=True)
+            process(fresh, read_mail(raw), reprocessing=True)
             return fresh
         except TRANSIENT as exc:
             _rollback_quietly()
@@ -165,31 +239,23 @@ def _existing(
 
 
 def process(
-    record: InboundRecord, raw: bytes, *, reprocessing: bool = False, claimed_here: bool = False
+    record: InboundRecord,
+    reading: ParsedMail | Refused,
+    *,
+    reprocessing: bool = False,
+    claimed_here: bool = False,
 ) -> None:
-    """Parse and hand over one recorded message; always leaves the record with an outcome.
+    """Hand over one recorded message (as :func:`read_mail` read it); always leaves the record
+    with an outcome.
 
     ``claimed_here``: the record was created in the current, uncommitted transaction.
     """
-    settings = inbound_settings()
-    limits = Limits(
-        max_parts=settings["MAX_MIME_PARTS"],
-        max_depth=settings["MAX_MIME_DEPTH"],
-        max_body_chars=current_app.config["MAX_BODY_LENGTH"],
-    )
-    try:
-        if len(raw) > settings["MAX_MESSAGE_BYTES"]:
-            raise MailRejected(
-                f"the message is {len(raw)} bytes; the limit is {settings['MAX_MESSAGE_BYTES']}"
-            )
-        parsed = parse_mail(raw, limits)
-    except MailRejected as exc:
-        _finish_alone(record, "rejected", str(exc))
+    if isinstance(reading, Refused):
+        if reading.trace:
+            log.error("inbound message #%s could not be parsed\n%s", record.id, reading.trace)
+        _finish_alone(record, "rejected", reading.reason)
         return
-    except Exception as exc:  # a parser bug must cost one message, never the batch
-        log.exception("inbound message #%s could not be parsed", record.id)
-        _finish_alone(record, "rejected", f"could not parse the message: {_brief(exc)}")
-        return
+    parsed = reading
     with transaction():
         if not claimed_here:
             # Another run may be finishing the same record: the row lock (PostgreSQL) or the

@@ -101,11 +101,11 @@ def test_dying_in_the_middle_of_an_ingest(
     real = ingest.process
     calls = []
 
-    def process_or_die(record: Any, raw: bytes, **kwargs: Any) -> None:
+    def process_or_die(record: Any, reading: Any, **kwargs: Any) -> None:
         calls.append(record.id)
         if len(calls) == 2:
             raise Killed()  # the raw bytes and a pending record are committed; nothing else
-        real(record, raw, **kwargs)
+        real(record, reading, **kwargs)
 
     monkeypatch.setattr(ingest, "process", process_or_die)
     with pytest.raises(Killed):

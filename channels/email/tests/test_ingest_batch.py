@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,16 @@ def mail_files(tmp_path: Path, *subjects: str, **fields: Any) -> list[str]:
     for index, subject in enumerate(subjects):
         path = tmp_path / f"{index:02d}-{subject}.eml"
         path.write_bytes(make_mail(subject=subject, **fields))
+        names.append(str(path))
+    return names
+
+
+def many_mails(tmp_path: Path, count: int) -> list[str]:
+    """``count`` files "mail 0", "mail 1", ... from as many senders (under the rate limit)."""
+    names = []
+    for n in range(count):
+        path = tmp_path / f"many-{n:03d}.eml"
+        path.write_bytes(make_mail(subject=f"mail {n}", sender=f"Person {n} <p{n}@example.com>"))
         names.append(str(path))
     return names
 
@@ -140,9 +151,9 @@ def test_a_failure_outside_the_ticket_write_undoes_that_message_only(
 ):
     real = pipeline.process
 
-    def breaks_after_processing(record, raw, **kwargs):
-        real(record, raw, **kwargs)  # record, ticket and event are all written
-        if b"Subject: bug" in raw:
+    def breaks_after_processing(record, reading, **kwargs):
+        real(record, reading, **kwargs)  # record, ticket and event are all written
+        if reading.message.subject == "bug":
             raise ValueError("a bug in the pipeline")
 
     monkeypatch.setattr(pipeline, "process", breaks_after_processing)
@@ -221,3 +232,57 @@ def test_the_cli_takes_a_batch_and_a_rerun_changes_nothing(app, tmp_path):
     again = json_lines(run_cli(app, tmp_path, "email", "ingest", "--json", *files).stdout)
     assert [(r["id"], r["outcome"]) for r in again] == [(r["id"], r["outcome"]) for r in rows]
     assert all(r["seen_before"] for r in again) and ticket_count() == 2
+
+
+def test_a_batch_is_stored_and_parsed_ahead_by_a_helper_process(app, tmp_path, monkeypatch):
+    real = pipeline.store_and_read
+    log = tmp_path / "stored-by.txt"
+
+    def noting_the_process(raw):
+        with log.open("a") as out:  # appends from either process land whole
+            out.write(f"{os.getpid()}\n")
+        return real(raw)
+
+    monkeypatch.setattr(pipeline, "store_and_read", noting_the_process)
+    files = many_mails(tmp_path, 40)
+    published = Published()
+    ingest_grouped(files, None, published, size=7)
+
+    pids = log.read_text().split()
+    assert len(pids) == 40 and set(pids) != {str(os.getpid())}
+    assert [o.name for o in published.outcomes] == files  # in input order, group by group
+    assert [o.record.subject for o in published.outcomes] == [f"mail {n}" for n in range(40)]
+    assert ticket_count() == 40 and all(published.committed_when_published)
+
+
+def test_a_helper_that_dies_midway_costs_nothing(app, tmp_path, monkeypatch, caplog):
+    real = pipeline.store_and_read
+    main = os.getpid()
+
+    def dies_on_mail_20(raw):
+        if os.getpid() != main and b"Subject: mail 20\n" in raw:
+            os._exit(9)  # as if killed: no cleanup, no answer
+        return real(raw)
+
+    monkeypatch.setattr(pipeline, "store_and_read", dies_on_mail_20)
+    files = many_mails(tmp_path, 40)
+    published = Published()
+    ingest_grouped(files, None, published, size=10)
+
+    assert "the read-ahead helper failed" in caplog.text
+    outcomes = [(o.record.subject, o.record.outcome, o.seen_before) for o in published.outcomes]
+    assert outcomes == [(f"mail {n}", "created", False) for n in range(40)]
+    assert ticket_count() == 40
+    assert session.scalar(select(func.count(InboundRecord.id))) == 40
+
+
+def test_without_the_helper_the_outcomes_are_the_same(app, tmp_path):
+    files = mail_files(tmp_path, "one", "two", "three")
+    files.insert(1, str(tmp_path / "missing.eml"))
+    published = Published()
+    ingest_grouped(files, None, published, read_ahead=False)
+    assert [(o.name, o.record and o.record.outcome, o.error) for o in published.outcomes] == [
+        (files[0], "created", None),
+        (files[1], None, f"cannot read: [Errno 2] No such file or directory: '{files[1]}'"),
+        (files[2], "created", None), (files[3], "created", None),
+    ]  # fmt: skip
