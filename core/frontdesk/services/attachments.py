@@ -11,11 +11,13 @@ import unicodedata
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from frontdesk.channels.base import IncomingAttachment
 from frontdesk.db import session
 from frontdesk.models import Attachment, Message
 from frontdesk.services.errors import TooLarge, ValidationFailed
+from frontdesk.services.rows import insert_now, new_model
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -101,10 +103,12 @@ def check_attachments(files: list[IncomingAttachment]) -> None:
 
 
 def store_attachments(message: Message, files: list[IncomingAttachment]) -> list[Attachment]:
+    """Store ``files`` and write their rows for ``message``, one INSERT each."""
     check_attachments(files)
     rows = []
     for index, item in enumerate(files, start=1):
-        row = Attachment(
+        row = new_model(
+            Attachment,
             message=message,
             sha256=write_blob(item.data),
             filename=sanitize_filename(item.filename, fallback=f"attachment-{index}"),
@@ -112,6 +116,11 @@ def store_attachments(message: Message, files: list[IncomingAttachment]) -> list
             size=len(item.data),
             content_id=item.content_id,
         )
-        session.add(row)
+        insert_now(row)
         rows.append(row)
+    # The other side of the relationship, as assigning it would have done (without loading it
+    # when nothing has read it yet: then the next read finds the rows).
+    loaded = instance_state(message).dict.get("attachments")
+    if rows and loaded is not None:
+        set_committed_value(message, "attachments", [*loaded, *rows])
     return rows

@@ -19,7 +19,7 @@ from frontdesk.services.attachments import check_attachments, store_attachments
 from frontdesk.services.errors import ValidationFailed
 from frontdesk.services.history import record_event
 from frontdesk.services.html import html_to_text, sanitize_html
-from frontdesk.services.rows import insert_now, new_model
+from frontdesk.services.rows import insert_now, new_model, update_now
 from frontdesk.services.validation import clean_body, first_status_in
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,7 @@ def append_message(
             change_status(ticket, first_status_in("open"), actor)
         if now > ticket.updated_at:  # noqa: PLR1730 - max() would assign, dirtying the ticket
             ticket.updated_at = now
+        update_now(ticket)  # one UPDATE now rather than a flush of the ticket later
         record_event(ticket, "message", actor, field=kind, new={"message_id": message.id})
         emit_after_commit("ticket_message_added", ticket=ticket, message=message, actor=actor)
         if kind == "agent" and _channel_can_send(ticket.channel):
