@@ -55,3 +55,33 @@ def test_a_revoked_token_or_a_deactivated_user_gets_nobody(app, db, make_agent, 
     session.expunge_all()
     assert user_for_token(token) is None
     assert user_for_token(token + "x") is None
+
+
+def test_load_reads_one_row_and_returns_the_sessions_object_afterwards(app, db, make_ticket):
+    from sqlalchemy import event
+
+    from frontdesk.db import get_db, load
+    from frontdesk.models import Ticket
+
+    ticket = make_ticket(subject="Loaded", tags=["billing"])
+    ticket_id = ticket.id
+    db.commit()
+    db.expunge_all()
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731 - the statement
+    event.listen(get_db().engine, "before_cursor_execute", listener)
+    try:
+        first = load(Ticket, ticket_id)
+        assert len(seen) == 1 and first.subject == "Loaded" and not db.dirty
+        assert load(Ticket, ticket_id) is first and len(seen) == 1  # no second read
+        assert first.tag_names == ["billing"]  # a relationship loads when read
+        assert load(Ticket, ticket_id + 1000) is None
+    finally:
+        event.remove(get_db().engine, "before_cursor_execute", listener)
+    with transaction():
+        first.subject = "Changed"  # persistent: changes are written like any other
+    db.expunge_all()
+    assert load(Ticket, ticket_id).subject == "Changed"
+    with transaction():
+        db.delete(load(Ticket, ticket_id))
+        assert load(Ticket, ticket_id) is None  # deleted in this session: gone

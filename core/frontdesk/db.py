@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, has_app_context
 from sqlalchemy import JSON, DateTime, Executable, MetaData, Result, create_engine, event
@@ -42,6 +42,7 @@ __all__ = [
     "emit_after_commit",
     "get_db",
     "in_transaction",
+    "load",
     "read",
     "run_migrations",
     "savepoint",
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_M = TypeVar("_M")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -261,16 +263,19 @@ def _sqlite_begin(dbapi_connection: Any) -> None:
         write.append(True)
 
 
+# Straight to the driver's connection (sqlite3 and psycopg both run SQL on it): a savepoint
+# has no parameters and no result, and SQLAlchemy's execute path costs several times the
+# statement itself. Statement events and echo do not see these three.
 def _savepoint(connection: Any, name: str) -> None:
-    connection.exec_driver_sql(f'SAVEPOINT "{name}"')
+    connection.connection.driver_connection.execute(f'SAVEPOINT "{name}"')
 
 
 def _release_savepoint(connection: Any, name: str) -> None:
-    connection.exec_driver_sql(f'RELEASE SAVEPOINT "{name}"')
+    connection.connection.driver_connection.execute(f'RELEASE SAVEPOINT "{name}"')
 
 
 def _rollback_to_savepoint(connection: Any, name: str) -> None:
-    connection.exec_driver_sql(f'ROLLBACK TO SAVEPOINT "{name}"')
+    connection.connection.driver_connection.execute(f'ROLLBACK TO SAVEPOINT "{name}"')
 
 
 class _WriteLock:
@@ -480,6 +485,19 @@ def read(statement: Executable, /, **params: Any) -> Result[Any]:
     if sess.autoflush:
         sess.flush()
     return sess.connection().execute(statement, params)
+
+
+def load(model: type[_M], ident: Any, /) -> _M | None:
+    """The ``model`` object with primary key ``ident``, or ``None``: ``session.get`` made cheap.
+
+    The session's own object when it holds that row already; otherwise the row is read with
+    one statement built once per model and made into a persistent object (about a third of
+    the cost of an ORM load). Its relationships load when first read, whatever their loading
+    strategy; ask ``session.get`` with options where eager loading matters.
+    """
+    from frontdesk.services.rows import load_by_key
+
+    return load_by_key(model, ident)
 
 
 def in_transaction() -> bool:

@@ -13,10 +13,9 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, func, literal, select, union_all
-from sqlalchemy.orm import lazyload
 
 from frontdesk.channels.base import InboundMessage, ThreadMatch
-from frontdesk.db import read, session, utcnow
+from frontdesk.db import load, read, session, utcnow
 from frontdesk.models import Message, Ticket, User
 
 from .models import OutboundMessageId
@@ -33,8 +32,6 @@ _PREFIX = re.compile(
 MAX_CANDIDATES = 20
 _outbound = OutboundMessageId.__table__
 _messages = Message.__table__
-# Tags and watchers load when something reads them; a reply by the customer never does.
-_JUST_THE_TICKET = [lazyload(Ticket.tags), lazyload(Ticket.watchers)]
 
 
 def find_thread(message: InboundMessage) -> ThreadMatch | None:
@@ -61,7 +58,7 @@ def by_headers(message: InboundMessage) -> ThreadMatch | None:
     for header, msgid in candidates:
         ticket_id = tickets.get(msgid.strip("<>"))
         if ticket_id is not None:
-            ticket = session.get(Ticket, ticket_id, options=_JUST_THE_TICKET)
+            ticket = load(Ticket, ticket_id)  # tags and watchers load only when read
             if ticket is not None:
                 return ThreadMatch(ticket, f"threaded by {header} {msgid}")
     return None

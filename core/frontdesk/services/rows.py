@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, event, insert, update
+from sqlalchemy import Select, bindparam, event, insert, select, update
 from sqlalchemy.orm import (
     Session,
     SessionTransaction,
@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.interfaces import MANYTOONE
 from sqlalchemy.sql.dml import Insert, Update
 
-from frontdesk.db import get_db
+from frontdesk.db import get_db, read
 
 _INSERTED = "frontdesk.inserted_now"
 _UPDATED = "frontdesk.updated_now"
@@ -247,6 +247,31 @@ def loaded(cls: type[T], row: Mapping[str, Any]) -> T:
     sess.add(obj)
     state.manager.dispatch.load(state, None)  # as after an ORM load: JSON values become tracked
     return obj  # type: ignore[no-any-return]
+
+
+_BY_KEY: dict[Any, Select[Any]] = {}
+
+
+def load_by_key(cls: type[T], ident: Any) -> T | None:
+    """:func:`frontdesk.db.load`: the session's object for the key, or the row made into one."""
+    mapper = class_mapper(cls)
+    plan = _plan_for(mapper)
+    sess = get_db().Session()
+    if len(plan.primary_key) != 1:
+        return sess.get(cls, ident)
+    obj = sess.identity_map.get(mapper.identity_key_from_primary_key([ident]))
+    if obj is not None:
+        state = instance_state(obj)
+        if state._deleted or obj in sess.deleted:
+            return None
+        return obj  # type: ignore[no-any-return]
+    statement = _BY_KEY.get(mapper)
+    if statement is None:
+        table = mapper.local_table
+        statement = select(table).where(table.c[plan.primary_key[0]] == bindparam("ident"))
+        _BY_KEY[mapper] = statement
+    row = read(statement, ident=ident).mappings().first()
+    return loaded(cls, row) if row is not None else None
 
 
 def _update_for(mapper: Any) -> Update | None:
