@@ -4,7 +4,8 @@ Taking in a message is two kinds of work: database work, which on SQLite one wri
 time, and work that needs no database (reading the file, storing its bytes with an ``fsync``,
 parsing the MIME structure), about a third of the whole. For a batch of files the second kind
 runs in a helper process forked from this one, at most :data:`CHUNKS_AHEAD` chunks of
-:data:`CHUNK` inputs ahead, while this process writes; both cores work.
+:data:`CHUNK` inputs ahead, while this process writes; both cores work. The helper stores the
+attachments too, so the writer finds them stored.
 
 The helper writes nothing to the database. The bytes it stores are content-addressed and durable
 before they take their name, so a crash leaves at most blobs that no record names, as a crash
@@ -25,8 +26,11 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from frontdesk.services import write_blob
+
 from . import ingest
 from .ingest import Ready
+from .parsing import ParsedMail
 
 log = logging.getLogger(__name__)
 CHUNK = 16
@@ -44,16 +48,42 @@ class Input:
     unstored: str | None = None  # the blob store failed: a temporary failure of the run
 
 
-def prepare(name: str) -> Input:
-    """Read the input ``name`` (``-``: standard input), store its bytes and parse them."""
+def prepare(name: str, *, files_too: bool = False) -> Input:
+    """Read the input ``name`` (``-``: standard input), store its bytes and parse them.
+
+    ``files_too``: store its attachments as well (the helper does, see :func:`_store_files`).
+    """
     try:
         raw = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as exc:
         return Input(name, unreadable=str(exc))
     try:
-        return Input(name, ready=ingest.store_and_read(raw))
+        ready = ingest.store_and_read(raw)
+        if files_too:
+            _store_files(ready)
+        return Input(name, ready=ready)
     except OSError as exc:
         return Input(name, unstored=f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+
+def _store_files(ready: Ready) -> None:
+    """Store the message's attachments ahead, as the core stores them when it keeps them.
+
+    Blobs are content-addressed: the writer then finds each one stored and skips its write and
+    ``fsync``. Attachments over the limits are left alone (the message will be rejected); those
+    of a message that ends dropped or rejected for another reason stay stored without a row,
+    no more than the message's own stored bytes already hold.
+    """
+    if not isinstance(ready.reading, ParsedMail):
+        return
+    files = ready.reading.message.attachments
+    config = current_app.config
+    if len(files) > config["MAX_ATTACHMENTS_PER_MESSAGE"]:
+        return
+    limit = config["MAX_ATTACHMENT_BYTES"]
+    for item in files:
+        if len(item.data) <= limit:
+            write_blob(item.data)
 
 
 def prepared(names: Sequence[str], *, helper: bool = True) -> Generator[Input, None, None]:
@@ -131,7 +161,7 @@ def _enter_app(app: Flask) -> None:
 
 
 def _prepare_all(names: Sequence[str]) -> list[Input]:
-    return [prepare(name) for name in names]
+    return [prepare(name, files_too=True) for name in names]
 
 
 def _brief(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -20,6 +20,7 @@ from frontdesk.db import read, session, utcnow
 from .models import InboundRecord
 
 _records = InboundRecord.__table__
+_MAPPER = inspect(InboundRecord)
 _INSERT = insert(_records)
 _UPDATE = update(_records).where(_records.c.id == bindparam("record_id"))
 # The first record of the same bytes (a re-delivery), anywhere or in one mailbox.
@@ -88,8 +89,13 @@ def insert_record(**values: Any) -> InboundRecord:
         **values,
     }
     row["id"] = session.connection().execute(_INSERT, row).inserted_primary_key[0]
-    record = InboundRecord(**row)
+    # Built as a load builds it (straight into the instance's dict), not through the constructor,
+    # which fires a change event per column only for make_transient_to_detached to forget them.
+    record = _MAPPER.class_manager.new_instance()
+    record.__dict__.update(row)
     make_transient_to_detached(record)  # every attribute now counts as loaded, nothing as changed
+    state = inspect(record)
+    state.manager.dispatch.load(state, None)  # as after a load: the JSON flags track changes
     # A record written in a savepoint that rolled back may still sit in the session under the
     # id the database just handed out again; the row it stood for is gone.
     stale = session.identity_map.get(identity_key(InboundRecord, row["id"]))

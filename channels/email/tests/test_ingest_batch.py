@@ -255,6 +255,42 @@ def test_a_batch_is_stored_and_parsed_ahead_by_a_helper_process(app, tmp_path, m
     assert ticket_count() == 40 and all(published.committed_when_published)
 
 
+def test_the_helper_stores_attachments_ahead_within_the_limits(app, tmp_path, monkeypatch):
+    from frontdesk.models import Attachment
+    from frontdesk.services import read_blob
+    from frontdesk_email import readahead
+
+    app.config["MAX_ATTACHMENT_BYTES"] = 1000
+    real = readahead.write_blob
+    stored_by: dict[str, int] = {}
+    main = os.getpid()
+    log = tmp_path / "attachments-by.txt"
+
+    def noting(data):
+        with log.open("a") as out:
+            out.write(f"{os.getpid()} {data[:6].decode()}\n")
+        return real(data)
+
+    monkeypatch.setattr(readahead, "write_blob", noting)
+    files = many_mails(tmp_path, 3)
+    for name, data in (("small", b"small-" * 10), ("large", b"large-" * 500)):
+        path = tmp_path / f"{name}.eml"
+        attachment = (f"{name}.bin", data, "application/x-foo")
+        path.write_bytes(make_mail(subject=name, attachments=[attachment]))
+        files.append(str(path))
+    published = Published()
+    ingest_grouped(files, None, published)
+
+    for line in log.read_text().splitlines():
+        pid, head = line.split()
+        stored_by[head] = int(pid)
+    assert list(stored_by) == ["small-"] and stored_by["small-"] != main  # not the large one
+    small, large = published.outcomes[3:]
+    assert small.record.outcome == "created" and large.record.outcome == "rejected"
+    [row] = session.scalars(select(Attachment)).all()
+    assert row.filename == "small.bin" and read_blob(row.sha256) == b"small-" * 10
+
+
 def test_a_helper_that_dies_midway_costs_nothing(app, tmp_path, monkeypatch, caplog):
     real = pipeline.store_and_read
     main = os.getpid()
