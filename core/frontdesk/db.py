@@ -49,6 +49,7 @@ __all__ = [
     "session",
     "transaction",
     "utcnow",
+    "write",
 ]
 
 log = logging.getLogger(__name__)
@@ -521,10 +522,21 @@ def read(statement: Executable, /, **params: Any) -> Result[Any]:
     about a third of the cost of ``session.execute``. Pending changes are flushed first, as an
     ORM query would, so objects not yet written count.
     """
+    from frontdesk.statements import execute
+
     sess = _current_session()
     if sess.autoflush:
         sess.flush()
-    return sess.connection().execute(statement, params)
+    return execute(sess.connection(), statement, params)  # type: ignore[no-any-return]
+
+
+def write(statement: Executable, /, **params: Any) -> Result[Any]:
+    """:func:`read` for a prepared INSERT, UPDATE or DELETE: one row's values as ``params``.
+
+    The answer has ``rowcount`` and, for an INSERT, ``inserted_primary_key``. Objects in the
+    session do not see the change; make them match it (``set_committed_value``) or expire them.
+    """
+    return read(statement, **params)
 
 
 def load(model: type[_M], ident: Any, /) -> _M | None:

@@ -15,7 +15,7 @@ from weakref import WeakSet
 
 from sqlalchemy import bindparam, case, func, insert, inspect, select
 
-from frontdesk.db import read, session, transaction, utcnow
+from frontdesk.db import read, session, transaction, utcnow, write
 from frontdesk.jobs import PeriodicTask, enqueue
 from frontdesk.models import Message, Ticket, User
 from frontdesk.services import record_event
@@ -74,8 +74,13 @@ def queue_notification(
         log.warning("ticket %s: no mailbox can send its %s mail", ticket.number, kind)
         return None
     with transaction():
-        row = {"message_id": new_message_id(mailbox), "ticket_id": ticket.id, "kind": kind}
-        outbound_id = session.connection().execute(_INSERT_OUTBOUND, row).inserted_primary_key[0]
+        row = {
+            "message_id": new_message_id(mailbox),
+            "ticket_id": ticket.id,
+            "kind": kind,
+            "sent_at": utcnow(),  # given, not left to the default: one statement, no defaults
+        }
+        outbound_id = write(_INSERT_OUTBOUND, **row).inserted_primary_key[0]
         enqueue(NOTIFY_JOB, key=f"email:notify:{outbound_id}", outbound_id=outbound_id, **params)
     return outbound_id
 

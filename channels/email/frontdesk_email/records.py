@@ -15,7 +15,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from frontdesk.db import read, session, utcnow
+from frontdesk.db import read, session, utcnow, write
 
 from .models import InboundRecord
 
@@ -88,7 +88,7 @@ def insert_record(**values: Any) -> InboundRecord:
         "processed_at": None,
         **values,
     }
-    row["id"] = session.connection().execute(_INSERT, row).inserted_primary_key[0]
+    row["id"] = write(_INSERT, **row).inserted_primary_key[0]
     # Built as a load builds it (straight into the instance's dict), not through the constructor,
     # which fires a change event per column only for make_transient_to_detached to forget them.
     record = _MAPPER.class_manager.new_instance()
@@ -107,6 +107,6 @@ def insert_record(**values: Any) -> InboundRecord:
 
 def update_record(record: InboundRecord, **values: Any) -> None:
     """Write ``values`` to the record's row now; the object shows them as loaded."""
-    session.connection().execute(_UPDATE, {"record_id": record.id, **values})
+    write(_UPDATE, record_id=record.id, **values)
     for key, value in values.items():
         set_committed_value(record, key, value)

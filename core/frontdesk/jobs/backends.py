@@ -13,6 +13,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import Insert, bindparam, delete, func, insert, select, update
 
 from frontdesk.db import call_after_commit, session, transaction, utcnow
+from frontdesk.statements import execute
 from frontdesk.models import Job, PeriodicTick
 
 log = logging.getLogger(__name__)
@@ -157,14 +158,14 @@ class InProcessBackend:
             conn = session.connection()
             if key is not None:
                 insert_keyed = _insert_keyed_job(conn.dialect.name)
-                job_id = conn.execute(insert_keyed, values).scalar()
+                job_id = execute(conn, insert_keyed, values).scalar()
                 # The key is taken: by a finished job, which gives it up, or by one still
                 # waiting or running, which keeps it (and the second INSERT skips the row too).
                 # Most keys are new, so the common case is one statement.
                 if job_id is None and conn.execute(_FREE_KEY, {"job_key": key}).rowcount:
                     job_id = conn.execute(insert_keyed, values).scalar()
             else:
-                job_id = conn.execute(_INSERT_JOB, values).scalar()
+                job_id = execute(conn, _INSERT_JOB, values).scalar()
             if job_id is None:
                 return None
             if self.app.config.get("JOBS_EAGER") and values["run_at"] <= now:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from frontdesk.db import session, utcnow
 from frontdesk.models import Event, Ticket, User
+from frontdesk.statements import execute
 
 
 def current_source() -> str:
@@ -79,7 +80,7 @@ def record_event(
     if batch is not None:
         batch.append(row)
     else:
-        session.connection().execute(_INSERT_EVENT, row)
+        execute(session.connection(), _INSERT_EVENT, row)
     return row
 
 

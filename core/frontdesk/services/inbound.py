@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from frontdesk.channels.base import InboundMessage, InboundOutcome
 from frontdesk.db import in_transaction, savepoint, session
+from frontdesk.statements import execute
 from frontdesk.models import Message, Queue, Ticket
 from frontdesk.pluginmanager import hook
 from frontdesk.services.access import is_participant
@@ -37,7 +38,7 @@ def find_delivery(channel: str, external_id: str) -> Message | None:
     """
     session.flush()
     params = {"channel": channel, "external_id": external_id}
-    found = session.connection().execute(_DELIVERY, params).scalar()
+    found = execute(session.connection(), _DELIVERY, params).scalar()
     return session.get(Message, found) if found is not None else None
 
 

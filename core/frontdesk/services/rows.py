@@ -28,6 +28,7 @@ from sqlalchemy.orm.interfaces import MANYTOONE
 from sqlalchemy.sql.dml import Insert, Update
 
 from frontdesk.db import get_db, read
+from frontdesk.statements import execute
 
 _INSERTED = "frontdesk.inserted_now"
 _UPDATED = "frontdesk.updated_now"
@@ -150,7 +151,7 @@ def insert_now(obj: Any) -> None:
     """
     row = new_row(obj)
     plan = _plan_for(instance_state(obj).mapper)
-    result = get_db().Session().connection().execute(plan.insert, row.values)
+    result = execute(get_db().Session().connection(), plan.insert, row.values)
     mark_inserted(row, dict(zip(plan.primary_key, result.inserted_primary_key, strict=True)))
 
 
@@ -320,7 +321,7 @@ def update_now(obj: Any) -> bool:
         old = given[attribute]
         params[f"_old_{version.key}"] = old
         params[version.key] = mapper.version_id_generator(old)
-    matched = sess.connection().execute(plan.update, params).rowcount
+    matched = execute(sess.connection(), plan.update, params).rowcount
     if matched != 1:
         raise StaleDataError(
             f"UPDATE statement on table '{mapper.local_table.name}' expected to update 1 "

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from frontdesk.channels.base import IncomingAttachment
 from frontdesk.db import emit_after_commit, session, transaction, utcnow
+from frontdesk.statements import execute
 from frontdesk.models import Message, Queue, Tag, Ticket, User
 from frontdesk.models import Sequence as SequenceRow
 from frontdesk.pluginmanager import collect, hook
@@ -62,7 +63,7 @@ def next_sequence(name: str, start: int = 1) -> int:
     """The next value of the named counter, taken inside the current transaction."""
     # A Core statement on the session's connection: the ORM's bulk-update bookkeeping
     # (synchronising loaded objects) has nothing to do for a counter row.
-    result = session.connection().execute(_NEXT_VALUE, {"counter": name}).scalar()
+    result = execute(session.connection(), _NEXT_VALUE, {"counter": name}).scalar()
     if result is not None:
         return result
     try:
