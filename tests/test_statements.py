@@ -116,3 +116,12 @@ def test_watched_engines_get_every_statement(app, db, make_ticket):
     finally:
         event.remove(get_db().engine, "before_cursor_execute", listener)
     assert len(seen) == 1 and seen[0].startswith("SELECT ticket.id")
+
+
+def test_statements_built_per_call_do_not_fill_memory(sqlite_only, monkeypatch, make_queue):
+    make_queue()
+    monkeypatch.setattr(statements, "MAX_PLANS", len(statements._PLANS) + 3)
+    for _ in range(10):  # a new statement object every time, as a careless caller might
+        fresh = select(Queue.__table__.c.id).where(Queue.__table__.c.is_active.is_(True))
+        assert statements.execute(session.connection(), fresh, {}).first() is not None
+    assert len(statements._PLANS) == statements.MAX_PLANS

@@ -27,6 +27,9 @@ from sqlalchemy.sql import Executable
 
 _NOT_FAST = object()
 _PLANS: dict[tuple[int, frozenset[str]], Any] = {}
+# Plans keep their statement alive (the key is its id). Statements are meant to be built once;
+# one built per call would fill the cache, so past this many the rest take SQLAlchemy's path.
+MAX_PLANS = 2048
 
 
 class _Plan:
@@ -94,6 +97,8 @@ def execute(connection: Connection, statement: Executable, params: Mapping[str, 
     key = (id(statement), frozenset(params))
     plan = _PLANS.get(key)
     if plan is None:
+        if len(_PLANS) >= MAX_PLANS:
+            return connection.execute(statement, params)
         try:
             plan = _Plan(statement, engine.dialect, key[1])
         except _Unsupported:
