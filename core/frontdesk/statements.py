@@ -9,7 +9,9 @@ bind and result processors (dates, JSON, booleans and the core's own column type
 exactly as through SQLAlchemy) and runs it on the driver's cursor. Errors come back as
 SQLAlchemy's own exception classes.
 
-Anything it does not handle goes through ``Connection.execute`` unchanged: other databases,
+Plans are compiled for the SQLite dialect and shared by every SQLite engine (Frontdesk makes
+them all alike, see :func:`frontdesk.db.make_engine`). Anything it does not handle goes through
+``Connection.execute`` unchanged: other databases,
 statements with Python-side defaults to compute or expanding ``IN`` parameters, executemany,
 engines with statement events or echo (tests that watch statements see every one).
 """
@@ -52,6 +54,8 @@ class _Plan:
         self.binds: list[tuple[str, Callable[[Any], Any] | None, Any]] = []
         for name in self.names:
             bind = compiled.binds[name]
+            if bind.callable is not None:  # a value computed per execution
+                raise _Unsupported
             # A literal built into the statement (LIMIT 1, a constant) keeps its value.
             default = _REQUIRED if bind.required else bind.effective_value
             self.binds.append((name, processors.get(name), default))
@@ -101,7 +105,7 @@ def execute(connection: Connection, statement: Executable, params: Mapping[str, 
             return connection.execute(statement, params)
         try:
             plan = _Plan(statement, engine.dialect, key[1])
-        except _Unsupported:
+        except Exception:  # not for this path; SQLAlchemy runs it, or says what is wrong
             plan = _NOT_FAST
         _PLANS[key] = plan
     if plan is _NOT_FAST or plan.statement is not statement:
