@@ -14,6 +14,7 @@ A Postfix ``master.cf`` entry, for example::
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -137,11 +138,26 @@ def ingest_cmd(mailbox_key: str | None, as_json: bool, files: tuple[str, ...]) -
 
     with _app_context():
         mailbox_id = _mailbox_id(mailbox_key, as_json)
+        if len(files) > 1:
+            _collect_garbage_less_often()
         try:
             ingest_grouped(files or ("-",), mailbox_id, publish)
         except TemporaryFailure:
             sys.exit(EX_TEMPFAIL)  # the inputs not committed were reported as such
     sys.exit(status)
+
+
+def _collect_garbage_less_often() -> None:
+    """Tune this process's garbage collector for a batch (it is the command's own process).
+
+    A batch allocates ORM objects by the hundred thousand, and at the default pace the
+    collector kept re-scanning the app's long-lived objects: ~7% of a run (3,000 mails). Those
+    are frozen (which also keeps the read-ahead helper's forked pages shared) and young objects
+    collected in bigger, rarer sweeps: about half the time, for ~7 MiB more peak memory.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(5_000, 10, 10)
 
 
 def _mailbox_id(key: str | None, as_json: bool) -> int | None:
